@@ -1,0 +1,3 @@
+module github.com/lullws/lull
+
+go 1.24
