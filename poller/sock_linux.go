@@ -1,0 +1,8 @@
+//go:build linux
+
+package poller
+
+const (
+	goos          = "linux"
+	soReusePortLB = 0 // unused
+)
