@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/lullws/lull/poller"
+	"github.com/lullws/lull/upgrade"
+)
+
+// serverHandshake feeds bytes to the upgrade request parser. A request that
+// arrives in one read is parsed where it lies; one that arrives in pieces is
+// gathered in a pooled buffer (bounded by the upgrade limits). Bytes after
+// the request are the client's first frames. Loop goroutine only.
+func (c *Conn) serverHandshake(b []byte) {
+	l := c.loop
+	srv := &l.eng.cfg.Upgrade
+	if c.req == nil {
+		c.req = reqPool.Get().(*upgrade.Request)
+	}
+	buf := b
+	if c.in != nil {
+		c.in.B = append(c.in.B, b...)
+		buf = c.in.B
+	}
+	st, n := srv.Parse(c.req, buf)
+	switch st {
+	case upgrade.NeedMore:
+		if c.in == nil {
+			c.in = bufPool.Get()
+			c.in.B = append(c.in.B, b...)
+		}
+		return
+	case upgrade.Failed:
+		c.refuse(c.req.Err())
+		return
+	}
+
+	res, err := srv.Accept(c.req)
+	if err != nil {
+		var uerr *upgrade.Error
+		if !errors.As(err, &uerr) {
+			uerr = upgrade.ErrMalformed
+		}
+		c.refuse(uerr)
+		return
+	}
+	var stack [512]byte
+	resp, err := upgrade.AppendResponse(stack[:0], c.req.Key(), &res, nil)
+	if err != nil {
+		c.refuse(upgrade.ErrResponseHeader)
+		return
+	}
+	c.req.Reset()
+	reqPool.Put(c.req)
+	c.req = nil
+	if err := c.writeHandshake(resp); err != nil {
+		c.closeNow(err)
+		return
+	}
+	gathered := c.in
+	c.in = nil
+	c.open(&res)
+	if rest := buf[n:]; len(rest) > 0 && c.state == stateOpen {
+		c.frames(rest)
+	}
+	if gathered != nil {
+		bufPool.Put(gathered)
+	}
+}
+
+// refuse answers a failed handshake with its HTTP status and closes the
+// connection.
+func (c *Conn) refuse(e *upgrade.Error) {
+	c.loop.stats.badHandshake.Add(1)
+	if e == nil {
+		e = upgrade.ErrMalformed
+	}
+	var stack [512]byte
+	resp := upgrade.AppendError(stack[:0], e.Status, e.Reason)
+	c.closeErr = e
+	if c.writeHandshake(resp) != nil {
+		c.closeNow(nil)
+		return
+	}
+	c.closeAfterFlush()
+}
+
+// writeHandshake writes an HTTP message (response or request) to the
+// socket, queueing what it does not take.
+func (c *Conn) writeHandshake(msg []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fd < 0 {
+		return ErrClosed
+	}
+	n, err := poller.Write(int(c.fd), msg)
+	if err != nil && err != poller.ErrWouldBlock {
+		return err
+	}
+	c.loop.stats.bytesOut.Add(int64(n))
+	if n < len(msg) {
+		if c.out == nil {
+			c.out, c.outOff, c.outSince = bufPool.Get(), 0, c.loop.now
+		}
+		c.out.B = append(c.out.B, msg[n:]...)
+	}
+	return nil
+}

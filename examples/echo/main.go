@@ -1,0 +1,96 @@
+// Command echo is a WebSocket echo server on lull's engine: every message a
+// client sends comes back to it unchanged.
+//
+//	go run ./examples/echo -addr 127.0.0.1:9001
+//
+// -addr takes a comma-separated list of addresses and listens on each,
+// printing "listening on ADDR" once per address when ready. SIGINT or
+// SIGTERM shuts it down gracefully (close 1001 to every client).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lullws/lull/engine"
+	"github.com/lullws/lull/frame"
+	"github.com/lullws/lull/upgrade"
+)
+
+func main() {
+	addrs := flag.String("addr", "127.0.0.1:9001", "comma-separated `addresses` to listen on")
+	readLimit := flag.Int64("read-limit", 0, "largest message accepted, in `bytes` (0: the engine's default, 64 MiB)")
+	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
+	reusePort := flag.Bool("reuseport", false, "one listening socket per loop (SO_REUSEPORT)")
+	memInfo := flag.Bool("meminfo", false, "print the heap and resident memory on SIGUSR1, after a GC")
+	flag.Parse()
+
+	cfg := engine.Config{
+		Loops:          *loops,
+		ReusePort:      *reusePort,
+		MaxMessageSize: *readLimit,
+		Upgrade:        upgrade.Server{CheckOrigin: func(*upgrade.Request) bool { return true }},
+		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
+			c.WriteMessage(op, data)
+		},
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range strings.Split(*addrs, ",") {
+		bound, err := e.Listen("tcp", strings.TrimSpace(a))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("listening on %s\n", bound)
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	for s := range sig {
+		if s == syscall.SIGUSR1 {
+			if *memInfo {
+				printMemory(e)
+			}
+			continue
+		}
+		break
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Shutdown(ctx); err != nil {
+		log.Printf("shutdown: %v", err)
+	}
+	fmt.Println(e.Stats())
+}
+
+// printMemory reports the process's memory after a full GC, so that a load
+// generator can measure the cost of idle connections.
+func printMemory(e *engine.Engine) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("meminfo conns=%d heap_inuse=%d stack_inuse=%d rss=%d goroutines=%d\n",
+		e.Stats().Open, ms.HeapInuse, ms.StackInuse, rss(), runtime.NumGoroutine())
+}
+
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return -1
+	}
+	var size, resident int64
+	fmt.Sscan(string(b), &size, &resident)
+	return resident * int64(os.Getpagesize())
+}
