@@ -152,18 +152,19 @@ func (c *Client) AppendRequest(dst []byte, key *[24]byte) ([]byte, error) {
 // Client.ParseResponse, the Response refers to that buffer, and accessors
 // return slices of it. The zero value is ready; Reset reuses it.
 type Response struct {
-	buf    []byte
-	sc     lineScanner
-	state  uint8
-	flags  uint8
-	code   uint16
-	minor  uint8
-	err    error
-	head   uint32
-	end    uint32
-	accept span
-	proto  span
-	exts   span
+	buf     []byte
+	sc      lineScanner
+	state   uint8
+	flags   uint8
+	minor   uint8
+	code    uint16
+	headers uint16
+	err     error
+	head    uint32
+	end     uint32
+	accept  span
+	proto   span
+	exts    span
 }
 
 const (
@@ -261,9 +262,10 @@ func (c *Client) ParseResponse(r *Response, buf []byte) (Status, int) {
 			r.state = stDone
 			return Done, int(r.end)
 		}
-		if int(r.sc.lines)-1 > maxHeaders {
+		if int(r.headers) >= maxHeaders {
 			return r.fail(ErrResponseTooLarge)
 		}
+		r.headers++
 		if isOWS(line[0]) {
 			return r.fail(ErrResponseMalformed)
 		}

@@ -80,7 +80,8 @@ func (s *Server) writeHTTPError(w http.ResponseWriter, r *http.Request, e *Error
 }
 
 // checkHTTP runs the handshake checks on r in the same order as the raw
-// path, so both paths give the same status for the same request.
+// path (Parse, Accept, AppendResponse), so both paths give the same status
+// for the same request.
 func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *Error) {
 	if r.Method != http.MethodGet {
 		return res, ErrMethod
@@ -93,7 +94,7 @@ func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *E
 		return res, ErrDuplicateHeader
 	}
 	switch {
-	case r.Host == "":
+	case !validHost(r.Host):
 		return res, ErrHost
 	case !anyHasToken(h["Connection"], "upgrade"):
 		return res, ErrConnectionToken
@@ -104,18 +105,11 @@ func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *E
 	case !validKey(h.Get("Sec-Websocket-Key")):
 		return res, ErrKey
 	}
-	for name, values := range extra {
-		for _, v := range values {
-			if !validField(name, v, ownedResponse[:]) {
-				return res, ErrResponseHeader
-			}
-		}
-	}
 	if s.CheckOriginHTTP != nil {
 		if !s.CheckOriginHTTP(r) {
 			return res, ErrOrigin
 		}
-	} else if !SameOrigin(h.Get("Origin"), r.Host) {
+	} else if o := h["Origin"]; !sameOrigin(len(o) > 0, h.Get("Origin"), r.Host) {
 		return res, ErrOrigin
 	}
 	if offered := h["Sec-Websocket-Protocol"]; len(offered) > 0 {
@@ -131,6 +125,16 @@ func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *E
 	}
 	if s.Deflate != nil {
 		res.DeflateParams, res.Deflate = NegotiateDeflate(s.Deflate, h["Sec-Websocket-Extensions"]...)
+	}
+	if !res.valid() {
+		return res, ErrResponseHeader
+	}
+	for name, values := range extra {
+		for _, v := range values {
+			if !validField(name, v, ownedResponse[:]) {
+				return res, ErrResponseHeader
+			}
+		}
 	}
 	return res, nil
 }

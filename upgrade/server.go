@@ -78,7 +78,7 @@ func (s *Server) Accept(r *Request) (Result, error) {
 		if !s.CheckOrigin(r) {
 			return res, ErrOrigin
 		}
-	} else if !SameOrigin(r.Origin(), r.Host()) {
+	} else if !sameOrigin(r.flags&fOrigin != 0, r.Origin(), r.Host()) {
 		return res, ErrOrigin
 	}
 	if len(s.Subprotocols) > 0 && r.proto.end != 0 {
@@ -93,6 +93,11 @@ func (s *Server) Accept(r *Request) (Result, error) {
 		res.DeflateParams, res.Deflate = n.result()
 	}
 	return res, nil
+}
+
+// valid reports whether res can be written in a response.
+func (res *Result) valid() bool {
+	return (res.Subprotocol == "" || isToken(res.Subprotocol)) && (!res.Deflate || res.DeflateParams.valid())
 }
 
 func (s *Server) selectRaw(r *Request) string {
@@ -177,10 +182,7 @@ func AppendResponse(dst []byte, key []byte, res *Result, extra []Field) ([]byte,
 			return dst, ErrResponseHeader
 		}
 	}
-	if res.Subprotocol != "" && !isToken(res.Subprotocol) {
-		return dst, ErrResponseHeader
-	}
-	if res.Deflate && !res.DeflateParams.valid() {
+	if !res.valid() {
 		return dst, ErrResponseHeader
 	}
 	dst = appendResponseHead(dst, key, res)
