@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
-	"strings"
 )
 
 // Client holds the configuration of the client side of the handshake: what
@@ -25,8 +24,16 @@ type Client struct {
 	// Subprotocols are offered in Sec-WebSocket-Protocol, in this order.
 	Subprotocols []string
 	// Deflate lists permessage-deflate offers, most preferred first; nil
-	// offers no compression.
+	// offers no compression. Offer only what the client can honour: an
+	// offer with ClientMaxWindowBits set (client_max_window_bits) lets the
+	// server choose any client window from 8 bits up, so AppendRequest
+	// refuses it unless DeflateMinWindowBits is 8.
 	Deflate []DeflateParams
+	// DeflateMinWindowBits is the smallest LZ77 window, in bits, that the
+	// client's compressor can keep to. 0 means 15, all that compress/flate
+	// can do. A compressor that emits no back-references can keep to 8.
+	// Verify fails a response that asks for a smaller client window.
+	DeflateMinWindowBits int
 	// Header holds extra request header fields. Fields the handshake writes
 	// itself (Host, Upgrade, Connection, Sec-WebSocket-*, and Origin when
 	// the Origin field is set) are refused, as are names that are not
@@ -81,7 +88,7 @@ func (c *Client) AppendRequest(dst []byte, key *[24]byte) ([]byte, error) {
 		uri = "/"
 	}
 	switch {
-	case c.Host == "" || !validFieldValue(c.Host) || strings.ContainsAny(c.Host, " \t/"):
+	case !validHost(c.Host):
 		return dst, &RequestError{"Host", "invalid host"}
 	case !validURI(uri):
 		return dst, &RequestError{"RequestURI", "request URI must be an absolute path without spaces or control bytes"}
@@ -96,8 +103,11 @@ func (c *Client) AppendRequest(dst []byte, key *[24]byte) ([]byte, error) {
 		}
 	}
 	for _, d := range c.Deflate {
-		if !d.valid() {
+		switch {
+		case !d.valid():
 			return dst, &RequestError{"Deflate", "window bits outside 8..15"}
+		case d.ClientMaxWindowBits != 0 && windowFloor(c.DeflateMinWindowBits) > 8:
+			return dst, &RequestError{"Deflate", "client_max_window_bits offered, but the compressor cannot keep to every window the server may then choose (see DeflateMinWindowBits)"}
 		}
 	}
 	for _, f := range c.Header {
@@ -406,7 +416,9 @@ func (c *Client) Verify(r *Response, key *[24]byte) (Result, error) {
 	if r.flags&rfAcceptMany != 0 || string(r.accept.of(r.buf)) != string(want[:]) {
 		return res, r.handshakeError(ErrResponseAccept, "")
 	}
-	if r.proto.end != 0 {
+	// An empty Sec-WebSocket-Protocol reads as none, as in net/http-based
+	// clients that look it up with Header.Get.
+	if !r.proto.empty() || r.flags&rfProtoMany != 0 {
 		p := r.proto.of(r.buf)
 		for _, offered := range c.Subprotocols {
 			if string(p) == offered {
@@ -419,7 +431,7 @@ func (c *Client) Verify(r *Response, key *[24]byte) (Result, error) {
 		}
 	}
 	if r.exts.end != 0 {
-		ck := deflateChecker{offers: c.Deflate}
+		ck := deflateChecker{offers: c.Deflate, minBits: windowFloor(c.DeflateMinWindowBits)}
 		if r.flags&rfExtsMany == 0 {
 			checkDeflate(&ck, r.exts.of(r.buf))
 		} else {
