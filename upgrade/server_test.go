@@ -3,6 +3,7 @@ package upgrade
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -562,6 +563,12 @@ func TestUpgradeHTTPKeepsBufferedBytes(t *testing.T) {
 			return
 		}
 		defer conn.Close()
+		// The frame came in the request's write, so net/http's reader
+		// already holds it: it must be handed over, not lost.
+		if n := rw.Reader.Buffered(); n != len(frame) {
+			got <- fmt.Sprintf("%d bytes buffered after the hijack, want %d", n, len(frame))
+			return
+		}
 		b := make([]byte, len(frame))
 		_, err = io.ReadFull(rw, b)
 		if err != nil {
