@@ -37,8 +37,27 @@ func isToken[S text](s S) bool {
 // validFieldValue reports whether s may appear as a header field value: no
 // control bytes other than horizontal tab (CR and LF in particular) and no
 // DEL. Bytes >= 0x80 (obs-text) are allowed.
+//
+// It checks eight bytes at a time: a word holds a byte below 0x20 or equal
+// to 0x7f exactly when the classic "has less than" or "has zero" tests set
+// a high bit, and only such words (which a tab can cause) are looked at
+// byte by byte.
 func validFieldValue[S text](s S) bool {
-	for i := 0; i < len(s); i++ {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		y := x ^ 0x7f*lsb
+		if ((x-0x20*lsb)&^x|(y-lsb)&^y)&msb == 0 {
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			if c := s[j]; (c < 0x20 && c != '\t') || c == 0x7f {
+				return false
+			}
+		}
+	}
+	for ; i < len(s); i++ {
 		c := s[i]
 		if (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
@@ -47,21 +66,34 @@ func validFieldValue[S text](s S) bool {
 	return true
 }
 
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
+// load64 returns s[i:i+8] as a little-endian word.
+func load64[S text](s S, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
-// equalFold reports whether s equals the lower-case ASCII string t, ignoring
-// ASCII case in s.
+// lowerTable maps ASCII upper-case letters to lower case and every other
+// byte to itself.
+var lowerTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c + 'a' - 'A')
+	}
+	return t
+}()
+
+func lower(c byte) byte { return lowerTable[c] }
+
+// equalFold reports whether s equals t, ignoring ASCII case.
 func equalFold[S, T text](s S, t T) bool {
 	if len(s) != len(t) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if lower(s[i]) != lower(t[i]) {
+		if a, b := s[i], t[i]; a != b && lowerTable[a] != lowerTable[b] {
 			return false
 		}
 	}
