@@ -3,16 +3,18 @@ package upgrade
 import (
 	"bufio"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 )
 
 // UpgradeHTTP performs the server handshake for a request received by a
 // net/http server: the same checks as Parse and Accept, applied to r, then
 // it hijacks the connection and writes the 101 response with the extra
-// header fields (which must not be handshake-owned or contain control
-// bytes; see AppendResponse).
+// header fields, sorted by name (they must not be handshake-owned or
+// contain control bytes; see AppendResponse).
 //
 // On success the caller owns conn, whose deadlines have been cleared, and
 // rw: rw.Reader may already hold bytes the client sent after its request
@@ -47,8 +49,8 @@ func (s *Server) UpgradeHTTP(w http.ResponseWriter, r *http.Request, extra http.
 		return nil, nil, res, ErrNotHijacker
 	}
 	b := appendResponseHead(rw.Writer.AvailableBuffer(), r.Header.Get("Sec-WebSocket-Key"), &res)
-	for name, values := range extra {
-		for _, v := range values {
+	for _, name := range slices.Sorted(maps.Keys(extra)) { // as http.Header.Write orders them
+		for _, v := range extra[name] {
 			b = appendField(b, name, v)
 		}
 	}

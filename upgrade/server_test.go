@@ -627,3 +627,36 @@ func TestUpgradeHTTPNotHijacker(t *testing.T) {
 		t.Fatal("HTTPError hook not called")
 	}
 }
+
+// TestUpgradeHTTPSameBytes: for the same request, UpgradeHTTP writes
+// exactly what the raw path writes, extra headers sorted by name.
+func TestUpgradeHTTPSameBytes(t *testing.T) {
+	ln := newMemListener()
+	extra := http.Header{"X-B": {"2"}, "Set-Cookie": {"a=1", "b=2"}}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if conn, _, _, err := benchServer.UpgradeHTTP(w, r, extra); err == nil {
+			conn.Close()
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c := newMemConn(chromeRequest)
+	ln.conns <- c
+	<-c.done
+
+	var r Request
+	if st, _ := benchServer.Parse(&r, chromeRequest); st != Done {
+		t.Fatal(st)
+	}
+	res, err := benchServer.Accept(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := AppendResponse(nil, r.Key(), &res, []Field{{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}, {"X-B", "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.out) != string(want) {
+		t.Fatalf("net/http path wrote\n%q\nraw path\n%q", c.out, want)
+	}
+}
