@@ -199,8 +199,10 @@ var (
 )
 
 // HandshakeError is a response the client cannot accept. It keeps the
-// response's status code and header fields so the caller can act on them
-// (for example a 401 with WWW-Authenticate, or a redirect).
+// response's status code and header fields, copied out of the parse
+// buffer, so the caller can act on them (for example a 401 with
+// WWW-Authenticate, or a redirect). The body, if the caller wants it,
+// starts at Response.HeadLen in the buffer given to ParseResponse.
 type HandshakeError struct {
 	StatusCode int
 	Header     http.Header
@@ -236,9 +238,12 @@ func (c *Client) limits() (int, int) {
 
 // ParseResponse continues parsing the response head in buf, exactly as
 // Server.Parse does for requests: NeedMore, Done with the head's length
-// (bytes after it are WebSocket frames the server already sent), or Failed
-// with r.Err() set. A complete head with a status other than 101 is Done:
-// Verify reports it.
+// (bytes after it are WebSocket frames the server already sent, or the
+// body of a refusal), or Failed with r.Err() set: ErrResponseMalformed for
+// a head that is not HTTP/1.x, ErrResponseTooLarge past the client's
+// limits, ErrBufferReused on misuse. A complete head with a status other
+// than 101 is Done: Verify reports it. The result does not depend on how
+// the bytes were split, and ParseResponse allocates nothing.
 func (c *Client) ParseResponse(r *Response, buf []byte) (Status, int) {
 	switch r.state {
 	case stDone:
@@ -393,11 +398,13 @@ func (r *Response) handshakeError(err error, detail string) *HandshakeError {
 }
 
 // Verify checks a response that ParseResponse reported Done against the
-// request c built with key: the status must be 101, Upgrade and Connection
-// must carry their tokens, Sec-WebSocket-Accept must match key, and the
-// subprotocol and permessage-deflate parameters the server chose must be
-// among those c offered. Any other outcome is a *HandshakeError holding
-// the status and header fields. On success it allocates nothing.
+// request c built with key: the status must be 101 over HTTP/1.1 or later,
+// Upgrade and Connection must carry their tokens, Sec-WebSocket-Accept
+// must match key (once), and the subprotocol and permessage-deflate
+// parameters the server chose must be among those c offered (see
+// DeflateParams for the result's deflate parameters). Any other outcome is
+// a *HandshakeError holding the status and header fields; called before
+// Done it returns ErrResponseMalformed. On success it allocates nothing.
 func (c *Client) Verify(r *Response, key *[24]byte) (Result, error) {
 	var res Result
 	if r.state != stDone {
