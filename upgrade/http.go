@@ -49,9 +49,11 @@ func (s *Server) UpgradeHTTP(w http.ResponseWriter, r *http.Request, extra http.
 		return nil, nil, res, ErrNotHijacker
 	}
 	b := appendResponseHead(rw.Writer.AvailableBuffer(), r.Header.Get("Sec-WebSocket-Key"), &res)
-	for _, name := range slices.Sorted(maps.Keys(extra)) { // as http.Header.Write orders them
-		for _, v := range extra[name] {
-			b = appendField(b, name, v)
+	if len(extra) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(extra)) { // as http.Header.Write orders them
+			for _, v := range extra[name] {
+				b = appendField(b, name, v)
+			}
 		}
 	}
 	b = append(b, "\r\n"...)
