@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
-	"strings"
 )
 
 // Client holds the configuration of the client side of the handshake: what
@@ -25,8 +24,16 @@ type Client struct {
 	// Subprotocols are offered in Sec-WebSocket-Protocol, in this order.
 	Subprotocols []string
 	// Deflate lists permessage-deflate offers, most preferred first; nil
-	// offers no compression.
+	// offers no compression. Offer only what the client can honour: an
+	// offer with ClientMaxWindowBits set (client_max_window_bits) lets the
+	// server choose any client window from 8 bits up, so AppendRequest
+	// refuses it unless DeflateMinWindowBits is 8.
 	Deflate []DeflateParams
+	// DeflateMinWindowBits is the smallest LZ77 window, in bits, that the
+	// client's compressor can keep to. 0 means 15, all that compress/flate
+	// can do. A compressor that emits no back-references can keep to 8.
+	// Verify fails a response that asks for a smaller client window.
+	DeflateMinWindowBits int
 	// Header holds extra request header fields. Fields the handshake writes
 	// itself (Host, Upgrade, Connection, Sec-WebSocket-*, and Origin when
 	// the Origin field is set) are refused, as are names that are not
@@ -81,7 +88,7 @@ func (c *Client) AppendRequest(dst []byte, key *[24]byte) ([]byte, error) {
 		uri = "/"
 	}
 	switch {
-	case c.Host == "" || !validFieldValue(c.Host) || strings.ContainsAny(c.Host, " \t/"):
+	case !validHost(c.Host):
 		return dst, &RequestError{"Host", "invalid host"}
 	case !validURI(uri):
 		return dst, &RequestError{"RequestURI", "request URI must be an absolute path without spaces or control bytes"}
@@ -96,8 +103,11 @@ func (c *Client) AppendRequest(dst []byte, key *[24]byte) ([]byte, error) {
 		}
 	}
 	for _, d := range c.Deflate {
-		if !d.valid() {
+		switch {
+		case !d.valid():
 			return dst, &RequestError{"Deflate", "window bits outside 8..15"}
+		case d.ClientMaxWindowBits != 0 && windowFloor(c.DeflateMinWindowBits) > 8:
+			return dst, &RequestError{"Deflate", "client_max_window_bits offered, but the compressor cannot keep to every window the server may then choose (see DeflateMinWindowBits)"}
 		}
 	}
 	for _, f := range c.Header {
@@ -152,18 +162,19 @@ func (c *Client) AppendRequest(dst []byte, key *[24]byte) ([]byte, error) {
 // Client.ParseResponse, the Response refers to that buffer, and accessors
 // return slices of it. The zero value is ready; Reset reuses it.
 type Response struct {
-	buf    []byte
-	sc     lineScanner
-	state  uint8
-	flags  uint8
-	code   uint16
-	minor  uint8
-	err    error
-	head   uint32
-	end    uint32
-	accept span
-	proto  span
-	exts   span
+	buf     []byte
+	sc      lineScanner
+	state   uint8
+	flags   uint8
+	minor   uint8
+	code    uint16
+	headers uint16
+	err     error
+	head    uint32
+	end     uint32
+	accept  span
+	proto   span
+	exts    span
 }
 
 const (
@@ -188,8 +199,10 @@ var (
 )
 
 // HandshakeError is a response the client cannot accept. It keeps the
-// response's status code and header fields so the caller can act on them
-// (for example a 401 with WWW-Authenticate, or a redirect).
+// response's status code and header fields, copied out of the parse
+// buffer, so the caller can act on them (for example a 401 with
+// WWW-Authenticate, or a redirect). The body, if the caller wants it,
+// starts at Response.HeadLen in the buffer given to ParseResponse.
 type HandshakeError struct {
 	StatusCode int
 	Header     http.Header
@@ -225,9 +238,12 @@ func (c *Client) limits() (int, int) {
 
 // ParseResponse continues parsing the response head in buf, exactly as
 // Server.Parse does for requests: NeedMore, Done with the head's length
-// (bytes after it are WebSocket frames the server already sent), or Failed
-// with r.Err() set. A complete head with a status other than 101 is Done:
-// Verify reports it.
+// (bytes after it are WebSocket frames the server already sent, or the
+// body of a refusal), or Failed with r.Err() set: ErrResponseMalformed for
+// a head that is not HTTP/1.x, ErrResponseTooLarge past the client's
+// limits, ErrBufferReused on misuse. A complete head with a status other
+// than 101 is Done: Verify reports it. The result does not depend on how
+// the bytes were split, and ParseResponse allocates nothing.
 func (c *Client) ParseResponse(r *Response, buf []byte) (Status, int) {
 	switch r.state {
 	case stDone:
@@ -261,9 +277,10 @@ func (c *Client) ParseResponse(r *Response, buf []byte) (Status, int) {
 			r.state = stDone
 			return Done, int(r.end)
 		}
-		if int(r.sc.lines)-1 > maxHeaders {
+		if int(r.headers) >= maxHeaders {
 			return r.fail(ErrResponseTooLarge)
 		}
+		r.headers++
 		if isOWS(line[0]) {
 			return r.fail(ErrResponseMalformed)
 		}
@@ -381,11 +398,13 @@ func (r *Response) handshakeError(err error, detail string) *HandshakeError {
 }
 
 // Verify checks a response that ParseResponse reported Done against the
-// request c built with key: the status must be 101, Upgrade and Connection
-// must carry their tokens, Sec-WebSocket-Accept must match key, and the
-// subprotocol and permessage-deflate parameters the server chose must be
-// among those c offered. Any other outcome is a *HandshakeError holding
-// the status and header fields. On success it allocates nothing.
+// request c built with key: the status must be 101 over HTTP/1.1 or later,
+// Upgrade and Connection must carry their tokens, Sec-WebSocket-Accept
+// must match key (once), and the subprotocol and permessage-deflate
+// parameters the server chose must be among those c offered (see
+// DeflateParams for the result's deflate parameters). Any other outcome is
+// a *HandshakeError holding the status and header fields; called before
+// Done it returns ErrResponseMalformed. On success it allocates nothing.
 func (c *Client) Verify(r *Response, key *[24]byte) (Result, error) {
 	var res Result
 	if r.state != stDone {
@@ -404,7 +423,9 @@ func (c *Client) Verify(r *Response, key *[24]byte) (Result, error) {
 	if r.flags&rfAcceptMany != 0 || string(r.accept.of(r.buf)) != string(want[:]) {
 		return res, r.handshakeError(ErrResponseAccept, "")
 	}
-	if r.proto.end != 0 {
+	// An empty Sec-WebSocket-Protocol reads as none, as in net/http-based
+	// clients that look it up with Header.Get.
+	if !r.proto.empty() || r.flags&rfProtoMany != 0 {
 		p := r.proto.of(r.buf)
 		for _, offered := range c.Subprotocols {
 			if string(p) == offered {
@@ -417,7 +438,7 @@ func (c *Client) Verify(r *Response, key *[24]byte) (Result, error) {
 		}
 	}
 	if r.exts.end != 0 {
-		ck := deflateChecker{offers: c.Deflate}
+		ck := deflateChecker{offers: c.Deflate, minBits: windowFloor(c.DeflateMinWindowBits)}
 		if r.flags&rfExtsMany == 0 {
 			checkDeflate(&ck, r.exts.of(r.buf))
 		} else {

@@ -11,12 +11,20 @@ import "errors"
 // ClientMaxWindowBits 15 ("any window up to 15 bits"), which means the same
 // thing, and a client offer with ClientMaxWindowBits 15 is written without
 // a value, the form browsers send.
+//
+// In a negotiated Result the Server fields govern the server's compressor
+// and the client's decompressor, the Client fields the client's compressor
+// and the server's decompressor: a side compresses with the window and
+// context-takeover mode named after it, and decompresses what the other
+// side's fields describe. On the server, Result.DeflateParams is exactly
+// the response sent; on the client it is the server's response with the
+// client's own offered hints folded in (see Client.Verify).
 type DeflateParams struct {
 	// ServerNoContextTakeover: the server resets its compressor after
-	// every message.
+	// every message, so the client may reset its decompressor too.
 	ServerNoContextTakeover bool
 	// ClientNoContextTakeover: the client resets its compressor after
-	// every message.
+	// every message, so the server may reset its decompressor too.
 	ClientNoContextTakeover bool
 	// ServerMaxWindowBits bounds the server's LZ77 window: 8 to 15, or 0.
 	ServerMaxWindowBits int
@@ -58,16 +66,25 @@ func (p DeflateParams) valid() bool {
 }
 
 // DeflatePolicy says which permessage-deflate parameters a server can
-// honour. The zero value suits compress/flate, whose compressor always uses
-// a 32 KiB window: it declines offers that require a smaller server window,
-// and asks for no context takeover in both directions, so a connection
-// keeps no compression state between messages.
+// honour and which it prefers. The zero value suits compress/flate, whose
+// compressor always uses a 32 KiB window: it declines offers that require a
+// smaller server window, and asks for no context takeover in both
+// directions, so a connection keeps no compression state between messages.
+//
+// The server accepts the first offer, in the client's order, that the
+// policy can honour, and declines the extension (answers without it) if
+// there is none. An offer with an unknown parameter, a repeated parameter
+// or a window-bits value other than 8 to 15 is never accepted (RFC 7692
+// §7); a Sec-WebSocket-Extensions value that does not parse declines every
+// offer.
 type DeflatePolicy struct {
 	// MinServerWindowBits is the smallest server_max_window_bits value the
-	// compressor can honour (its window is at most 2^MinServerWindowBits
-	// bytes). 0 means 15. A compressor that emits no back-references (only
-	// Huffman coding or stored blocks) can honour 8. Offers that require a
-	// smaller window are declined.
+	// compressor can honour (its LZ77 window can be kept to
+	// 2^MinServerWindowBits bytes). 0 means 15, all that compress/flate can
+	// do. A compressor that emits no back-references (only Huffman coding
+	// or stored blocks) can honour 8. Offers that require a smaller window
+	// are declined; an accepted offer's server_max_window_bits is answered
+	// with the offered value.
 	MinServerWindowBits int
 	// ServerContextTakeover lets the server keep its compression context
 	// across messages when the client allows it. If false the server always
@@ -77,6 +94,8 @@ type DeflatePolicy struct {
 	// across messages, which costs the server a 32 KiB decompression window
 	// per connection. If false the server answers client_no_context_takeover
 	// (RFC 7692 §7.1.1.2 allows it whether or not the client offered it).
+	// If the client offered client_no_context_takeover, the answer carries
+	// it whatever this says.
 	ClientContextTakeover bool
 	// ClientMaxWindowBits, if 8 to 15, is answered as client_max_window_bits
 	// (lowered to the client's value) when the client offered that
@@ -85,16 +104,7 @@ type DeflatePolicy struct {
 	ClientMaxWindowBits int
 }
 
-func (pol *DeflatePolicy) minServerBits() int {
-	switch b := pol.MinServerWindowBits; {
-	case b == 0 || b > 15:
-		return 15
-	case b < 8:
-		return 8
-	default:
-		return b
-	}
-}
+func (pol *DeflatePolicy) minServerBits() int { return windowFloor(pol.MinServerWindowBits) }
 
 // answer returns the response to the valid offer o, or ok=false if the
 // policy cannot honour it.
@@ -313,15 +323,17 @@ var (
 	errExtUnoffered = errors.New("server accepted an extension the client did not offer")
 	errExtMany      = errors.New("server accepted more than one extension")
 	errExtParams    = errors.New("server's permessage-deflate parameters are invalid or were not allowed by any offer")
+	errExtWindow    = errors.New("server asked for a client window smaller than the client's compressor can keep to")
 )
 
 // deflateChecker validates a server's Sec-WebSocket-Extensions response
 // against the client's offers, line by line.
 type deflateChecker struct {
-	offers []DeflateParams
-	n      int // extensions in the response
-	err    error
-	res    DeflateParams
+	offers  []DeflateParams
+	minBits int // smallest client window the client's compressor can keep to
+	n       int // extensions in the response
+	err     error
+	res     DeflateParams
 }
 
 func checkDeflate[S text](c *deflateChecker, value S) {
@@ -338,10 +350,11 @@ func checkDeflate[S text](c *deflateChecker, value S) {
 			c.err = errExtUnoffered
 		default:
 			d, valid := deflateParams(&p, true)
-			if !valid || !allowedBy(d, c.offers) {
+			if !valid {
 				c.err = errExtParams
+				break
 			}
-			c.res = d
+			c.res, c.err = settle(d, c.offers, c.minBits)
 		}
 		if c.err != nil {
 			return
@@ -352,20 +365,54 @@ func checkDeflate[S text](c *deflateChecker, value S) {
 	}
 }
 
-// allowedBy reports whether response r may answer one of the offers (RFC
-// 7692 §7.1): a server must confirm server_no_context_takeover and
-// server_max_window_bits (with the same or a smaller value) when offered,
-// may limit its own window or drop context takeover unasked, and may send
-// client_max_window_bits only if offered, no larger than the offer.
-func allowedBy(r DeflateParams, offers []DeflateParams) bool {
+// settle checks that the server's response r answers one of the client's
+// offers (RFC 7692 §7.1) and returns the parameters in force:
+//
+//   - server_no_context_takeover and server_max_window_bits, when offered,
+//     must be confirmed, the window with the same or a smaller value; the
+//     server may add either unasked, to limit itself;
+//   - client_no_context_takeover may always be sent;
+//   - client_max_window_bits may be sent only if offered. A value above an
+//     offered one is allowed (the server may ignore the client's hint), and
+//     the client keeps to the smaller one.
+//
+// The hints of the offers r could answer (client_no_context_takeover and
+// client_max_window_bits with a value) bind the client whichever of them
+// the server took, so they are folded into the result. The result fails
+// with errExtWindow if it needs a client window below minBits.
+func settle(r DeflateParams, offers []DeflateParams, minBits int) (DeflateParams, error) {
+	eff, found := r, false
 	for _, o := range offers {
 		switch {
 		case o.ServerNoContextTakeover && !r.ServerNoContextTakeover:
 		case o.ServerMaxWindowBits != 0 && (r.ServerMaxWindowBits == 0 || r.ServerMaxWindowBits > o.ServerMaxWindowBits):
-		case r.ClientMaxWindowBits != 0 && (o.ClientMaxWindowBits == 0 || r.ClientMaxWindowBits > o.ClientMaxWindowBits):
+		case r.ClientMaxWindowBits != 0 && o.ClientMaxWindowBits == 0:
 		default:
-			return true
+			found = true
+			eff.ClientNoContextTakeover = eff.ClientNoContextTakeover || o.ClientNoContextTakeover
+			if b := o.ClientMaxWindowBits; b != 0 && b < 15 && (eff.ClientMaxWindowBits == 0 || b < eff.ClientMaxWindowBits) {
+				eff.ClientMaxWindowBits = b
+			}
 		}
 	}
-	return false
+	switch {
+	case !found:
+		return DeflateParams{}, errExtParams
+	case eff.ClientMaxWindowBits != 0 && eff.ClientMaxWindowBits < minBits:
+		return DeflateParams{}, errExtWindow
+	}
+	return eff, nil
+}
+
+// windowFloor returns the smallest window, in bits, that a compressor
+// declared able to keep to min bits can honour: min clamped to 8..15, with
+// 0 meaning 15 (compress/flate's only window).
+func windowFloor(min int) int {
+	switch {
+	case min == 0 || min > 15:
+		return 15
+	case min < 8:
+		return 8
+	}
+	return min
 }

@@ -29,7 +29,7 @@ var (
 	ErrHeaderTooLarge  = &Error{http.StatusRequestHeaderFieldsTooLarge, "request header too large"}
 	ErrTooManyHeaders  = &Error{http.StatusRequestHeaderFieldsTooLarge, "too many request header fields"}
 	ErrObsFold         = &Error{http.StatusBadRequest, "obsolete header line folding"}
-	ErrHost            = &Error{http.StatusBadRequest, "missing Host header"}
+	ErrHost            = &Error{http.StatusBadRequest, "missing or invalid Host header"}
 	ErrDuplicateHeader = &Error{http.StatusBadRequest, "repeated Host, Origin, Sec-WebSocket-Key or Sec-WebSocket-Version header"}
 	ErrUpgradeToken    = &Error{http.StatusBadRequest, "'Upgrade' header does not contain the token 'websocket'"}
 	ErrConnectionToken = &Error{http.StatusBadRequest, "'Connection' header does not contain the token 'upgrade'"}

@@ -3,16 +3,18 @@ package upgrade
 import (
 	"bufio"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 )
 
 // UpgradeHTTP performs the server handshake for a request received by a
 // net/http server: the same checks as Parse and Accept, applied to r, then
 // it hijacks the connection and writes the 101 response with the extra
-// header fields (which must not be handshake-owned or contain control
-// bytes; see AppendResponse).
+// header fields, sorted by name (they must not be handshake-owned or
+// contain control bytes; see AppendResponse).
 //
 // On success the caller owns conn, whose deadlines have been cleared, and
 // rw: rw.Reader may already hold bytes the client sent after its request
@@ -47,9 +49,11 @@ func (s *Server) UpgradeHTTP(w http.ResponseWriter, r *http.Request, extra http.
 		return nil, nil, res, ErrNotHijacker
 	}
 	b := appendResponseHead(rw.Writer.AvailableBuffer(), r.Header.Get("Sec-WebSocket-Key"), &res)
-	for name, values := range extra {
-		for _, v := range values {
-			b = appendField(b, name, v)
+	if len(extra) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(extra)) { // as http.Header.Write orders them
+			for _, v := range extra[name] {
+				b = appendField(b, name, v)
+			}
 		}
 	}
 	b = append(b, "\r\n"...)
@@ -80,7 +84,8 @@ func (s *Server) writeHTTPError(w http.ResponseWriter, r *http.Request, e *Error
 }
 
 // checkHTTP runs the handshake checks on r in the same order as the raw
-// path, so both paths give the same status for the same request.
+// path (Parse, Accept, AppendResponse), so both paths give the same status
+// for the same request.
 func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *Error) {
 	if r.Method != http.MethodGet {
 		return res, ErrMethod
@@ -93,7 +98,7 @@ func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *E
 		return res, ErrDuplicateHeader
 	}
 	switch {
-	case r.Host == "":
+	case !validHost(r.Host):
 		return res, ErrHost
 	case !anyHasToken(h["Connection"], "upgrade"):
 		return res, ErrConnectionToken
@@ -104,18 +109,11 @@ func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *E
 	case !validKey(h.Get("Sec-Websocket-Key")):
 		return res, ErrKey
 	}
-	for name, values := range extra {
-		for _, v := range values {
-			if !validField(name, v, ownedResponse[:]) {
-				return res, ErrResponseHeader
-			}
-		}
-	}
 	if s.CheckOriginHTTP != nil {
 		if !s.CheckOriginHTTP(r) {
 			return res, ErrOrigin
 		}
-	} else if !SameOrigin(h.Get("Origin"), r.Host) {
+	} else if o := h["Origin"]; !sameOrigin(len(o) > 0, h.Get("Origin"), r.Host) {
 		return res, ErrOrigin
 	}
 	if offered := h["Sec-Websocket-Protocol"]; len(offered) > 0 {
@@ -131,6 +129,16 @@ func (s *Server) checkHTTP(r *http.Request, extra http.Header) (res Result, e *E
 	}
 	if s.Deflate != nil {
 		res.DeflateParams, res.Deflate = NegotiateDeflate(s.Deflate, h["Sec-Websocket-Extensions"]...)
+	}
+	if !res.valid() {
+		return res, ErrResponseHeader
+	}
+	for name, values := range extra {
+		for _, v := range values {
+			if !validField(name, v, ownedResponse[:]) {
+				return res, ErrResponseHeader
+			}
+		}
 	}
 	return res, nil
 }

@@ -20,23 +20,25 @@ import (
 // before releasing the buffer to drop the reference, and before parsing
 // another request with the same Request.
 //
-// A Request is about 130 bytes and the zero value is ready to use. It
-// belongs to one goroutine at a time.
+// A Request is 120 bytes on 64-bit systems and the zero value is ready to
+// use. It belongs to one goroutine at a time.
 type Request struct {
-	buf    []byte
-	sc     lineScanner
-	state  uint8
-	flags  uint8
-	err    *Error
-	head   uint32 // offset of the first header line
-	end    uint32 // length of the whole head once Done
-	target span
-	host   span
-	origin span
-	key    span
-	vers   span
-	proto  span // first Sec-WebSocket-Protocol line
-	exts   span // first Sec-WebSocket-Extensions line
+	buf     []byte
+	sc      lineScanner
+	state   uint8
+	flags   uint16
+	headers uint16 // header fields seen
+	err     *Error
+	head    uint32 // offset of the first header line
+	end     uint32 // length of the whole head once Done
+	target  span
+	auth    span // authority of an absolute-form target
+	host    span // Host header, or auth once Done
+	origin  span
+	key     span
+	vers    span
+	proto   span // first Sec-WebSocket-Protocol line
+	exts    span // first Sec-WebSocket-Extensions line
 }
 
 const (
@@ -55,6 +57,7 @@ const (
 	fExtsMany               // more than one Sec-WebSocket-Extensions line
 	fOrigin                 // Origin seen
 	fKey                    // Sec-WebSocket-Key seen
+	fAbsolute               // absolute-form request target
 )
 
 // Reset prepares r for a new request and drops its reference to the
@@ -77,11 +80,17 @@ func (r *Request) fail(e *Error) (Status, int) {
 // parser. On Failed, r.Err() gives the HTTP status to answer with.
 //
 // Each call examines only bytes it has not examined before, so feeding a
-// request one byte at a time costs linear time in total. Parse reports
-// syntax errors, limits and the checks that need no configuration (method,
-// HTTP version, Host, Upgrade, Connection, Sec-WebSocket-Key and
-// Sec-WebSocket-Version) as soon as the offending line is complete; Accept
-// does the rest. After Done or Failed it returns the same result again.
+// request one byte at a time costs linear time in total, and the result
+// does not depend on how the bytes were split. Parse checks the syntax and
+// the limits as each line completes (so an oversized or malformed request
+// fails without waiting for its end), the method and HTTP version on the
+// request line, and once the head is complete the fields that need no
+// configuration: Host, Upgrade, Connection, Sec-WebSocket-Key and
+// Sec-WebSocket-Version. Accept does the rest. After Done or Failed it
+// returns the same result again, whatever buf holds.
+//
+// Parse allocates nothing and is safe to call concurrently on different
+// Requests.
 func (s *Server) Parse(r *Request, buf []byte) (Status, int) {
 	switch r.state {
 	case stDone:
@@ -104,6 +113,11 @@ func (s *Server) Parse(r *Request, buf []byte) (Status, int) {
 		}
 		line := buf[off:end]
 		if r.state == stRequestLine {
+			if len(line) == 0 {
+				// RFC 9112 §2.2: ignore empty lines before the
+				// request line (the size limit still counts them).
+				continue
+			}
 			if e := r.requestLine(line, off); e != nil {
 				return r.fail(e)
 			}
@@ -119,9 +133,10 @@ func (s *Server) Parse(r *Request, buf []byte) (Status, int) {
 			r.state = stDone
 			return Done, int(r.end)
 		}
-		if int(r.sc.lines)-1 > maxHeaders {
+		if int(r.headers) >= maxHeaders {
 			return r.fail(ErrTooManyHeaders)
 		}
+		r.headers++
 		if e := r.header(line, off); e != nil {
 			return r.fail(e)
 		}
@@ -155,29 +170,21 @@ func (r *Request) requestLine(line []byte, off int) *Error {
 	if major != 1 || minor < 1 {
 		return ErrHTTPVersion
 	}
-	if target[0] != '/' && targetPathStart(target) < 0 {
-		return ErrRequestTarget
-	}
 	o := uint32(off + sp + 1)
 	r.target = span{o, o + uint32(len(target))}
+	if target[0] == '/' {
+		return nil
+	}
+	// absolute-form (RFC 9112 §3.2.2): its authority is the host the
+	// request is for, whatever the Host header says.
+	auth, path, ok := splitAbsolute(target)
+	if !ok || len(path) > 0 && path[0] == '#' {
+		return ErrRequestTarget
+	}
+	a := o + uint32(len(target)-len(path)-len(auth))
+	r.auth = span{a, a + uint32(len(auth))}
+	r.flags |= fAbsolute
 	return nil
-}
-
-// targetPathStart returns the index where the path of an absolute-form
-// request target ("http://host/path") starts, len(t) if it has no path, or
-// -1 if t is not in absolute form.
-func targetPathStart(t []byte) int {
-	h, ok := hostOf(t)
-	if !ok {
-		return -1
-	}
-	base := len(t) - len(h)
-	for i, c := range h {
-		if c == '/' || c == '?' {
-			return base + i
-		}
-	}
-	return len(t)
 }
 
 func (r *Request) header(line []byte, off int) *Error {
@@ -235,7 +242,7 @@ func (r *Request) header(line []byte, off int) *Error {
 	return nil
 }
 
-func (r *Request) once(dst *span, flag uint8, sp span) *Error {
+func (r *Request) once(dst *span, flag uint16, sp span) *Error {
 	if r.flags&flag != 0 {
 		return ErrDuplicateHeader
 	}
@@ -246,8 +253,14 @@ func (r *Request) once(dst *span, flag uint8, sp span) *Error {
 
 // finish runs the checks that need the whole head.
 func (r *Request) finish() *Error {
+	if r.flags&fHost == 0 {
+		return ErrHost
+	}
+	if r.flags&fAbsolute != 0 {
+		r.host = r.auth
+	}
 	switch {
-	case r.host.empty():
+	case !validHost(r.host.of(r.buf)):
 		return ErrHost
 	case r.flags&fConnection == 0:
 		return ErrConnectionToken
@@ -265,8 +278,10 @@ func (r *Request) finish() *Error {
 // return nil before that.
 func (r *Request) done() bool { return r.state == stDone }
 
+// field returns the bytes of s, or nil before Done or for a header that was
+// not sent (a header's span never ends at 0: the request line comes first).
 func (r *Request) field(s span) []byte {
-	if !r.done() {
+	if !r.done() || s.end == 0 {
 		return nil
 	}
 	return s.of(r.buf)
@@ -277,10 +292,11 @@ func (r *Request) field(s span) []byte {
 func (r *Request) RequestURI() []byte { return r.field(r.target) }
 
 // Path returns the path part of the request target, without the query.
+// It is empty for an absolute URI without a path.
 func (r *Request) Path() []byte {
 	t := r.RequestURI()
-	if len(t) > 0 && t[0] != '/' {
-		t = t[targetPathStart(t):]
+	if r.flags&fAbsolute != 0 {
+		_, t, _ = splitAbsolute(t)
 	}
 	if i := bytes.IndexByte(t, '?'); i >= 0 {
 		t = t[:i]
@@ -297,10 +313,13 @@ func (r *Request) Query() []byte {
 	return nil
 }
 
-// Host returns the Host header's value.
+// Host returns the host the request is for: the Host header's value or,
+// for an absolute-form request target, the target's authority (RFC 9112
+// §3.2.2), as net/http's Request.Host does.
 func (r *Request) Host() []byte { return r.field(r.host) }
 
-// Origin returns the Origin header's value, or nil if there was none.
+// Origin returns the Origin header's value, or nil if there was none (an
+// empty header gives an empty, non-nil slice).
 func (r *Request) Origin() []byte { return r.field(r.origin) }
 
 // Key returns the Sec-WebSocket-Key header's value.

@@ -50,7 +50,6 @@ func (s span) empty() bool        { return s.off == s.end }
 type lineScanner struct {
 	start   uint32 // first byte of the current, unfinished line
 	scanned uint32 // bytes of buf already searched for '\n'
-	lines   uint16 // complete lines returned so far
 }
 
 type scanResult uint8
@@ -83,7 +82,6 @@ func (s *lineScanner) next(buf []byte, max int) (off, end int, r scanResult) {
 			}
 			s.start = uint32(lf + 1)
 			s.scanned = s.start
-			s.lines++
 			return off, end, scanLine
 		}
 		s.scanned = uint32(limit)

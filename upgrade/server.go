@@ -19,13 +19,21 @@ type Server struct {
 	MaxHeaders int
 
 	// CheckOrigin decides whether to accept a request on the raw path
-	// (Accept); false fails it with 403. Nil means SameOrigin.
+	// (Accept), which has passed Parse's checks; false fails it with 403.
+	// It is called on the goroutine calling Accept, possibly on many at
+	// once, and must not keep r or the slices it returns. Nil means the
+	// same-origin policy (see SameOrigin), which also refuses an Origin
+	// header that is present but empty.
 	CheckOrigin func(r *Request) bool
-	// CheckOriginHTTP does the same for UpgradeHTTP. Nil means SameOrigin.
+	// CheckOriginHTTP does the same for UpgradeHTTP. Nil means the
+	// same-origin policy, compared with r.Host.
 	CheckOriginHTTP func(r *http.Request) bool
 
 	// Subprotocols lists the subprotocols the server supports, most
-	// preferred first. The first one the client also offered is selected.
+	// preferred first. The first one the client also offered (compared
+	// case-sensitively) is selected; if the client offered none of them,
+	// the handshake goes on without a subprotocol, and the application
+	// may refuse the connection afterwards.
 	Subprotocols []string
 
 	// Deflate enables permessage-deflate with the given policy; nil
@@ -68,7 +76,10 @@ type Result struct {
 
 // Accept finishes the server's side of a request that Parse reported Done:
 // it applies the origin policy (ErrOrigin, 403), selects the subprotocol
-// and negotiates permessage-deflate. It allocates nothing.
+// and negotiates permessage-deflate. It never fails for a subprotocol or
+// extension it cannot agree to: it answers without them. Called before
+// Done, it fails with ErrMalformed. It allocates nothing (beyond what
+// CheckOrigin does).
 func (s *Server) Accept(r *Request) (Result, error) {
 	var res Result
 	if !r.done() {
@@ -78,7 +89,7 @@ func (s *Server) Accept(r *Request) (Result, error) {
 		if !s.CheckOrigin(r) {
 			return res, ErrOrigin
 		}
-	} else if !SameOrigin(r.Origin(), r.Host()) {
+	} else if !sameOrigin(r.flags&fOrigin != 0, r.Origin(), r.Host()) {
 		return res, ErrOrigin
 	}
 	if len(s.Subprotocols) > 0 && r.proto.end != 0 {
@@ -93,6 +104,11 @@ func (s *Server) Accept(r *Request) (Result, error) {
 		res.DeflateParams, res.Deflate = n.result()
 	}
 	return res, nil
+}
+
+// valid reports whether res can be written in a response.
+func (res *Result) valid() bool {
+	return (res.Subprotocol == "" || isToken(res.Subprotocol)) && (!res.Deflate || res.DeflateParams.valid())
 }
 
 func (s *Server) selectRaw(r *Request) string {
@@ -177,10 +193,7 @@ func AppendResponse(dst []byte, key []byte, res *Result, extra []Field) ([]byte,
 			return dst, ErrResponseHeader
 		}
 	}
-	if res.Subprotocol != "" && !isToken(res.Subprotocol) {
-		return dst, ErrResponseHeader
-	}
-	if res.Deflate && !res.DeflateParams.valid() {
+	if !res.valid() {
 		return dst, ErrResponseHeader
 	}
 	dst = appendResponseHead(dst, key, res)

@@ -3,13 +3,17 @@ package upgrade
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lullws/lull/frame"
 )
 
 const rfcKey = "dGhlIHNhbXBsZSBub25jZQ==" // RFC 6455 §1.3
@@ -115,6 +119,18 @@ type serverCase struct {
 
 var bigHeader = "X-Big: " + strings.Repeat("a", 9000)
 
+// manySmall is 91 short headers (9 KiB): under the count limit, over the
+// size limit. tooMany is 96 one-byte headers, which with base's 5 make 101.
+var manySmall, tooMany = func() (a, b []string) {
+	for i := 0; i < 91; i++ {
+		a = append(a, "X-H"+strconv.Itoa(i)+": "+strings.Repeat("v", 90))
+	}
+	for i := 0; i < 96; i++ {
+		b = append(b, "X-H"+strconv.Itoa(i)+": v")
+	}
+	return
+}()
+
 var serverCases = []serverCase{
 	{name: "ok", req: reqWith(base...), status: 101,
 		header: map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": rfcAccept, "Sec-WebSocket-Protocol": "", "Sec-WebSocket-Extensions": ""}},
@@ -124,12 +140,25 @@ var serverCases = []serverCase{
 	{name: "absolute-form target", req: variant(map[string]string{"GET": "GET http://example.com/chat HTTP/1.1"}), status: 101},
 	{name: "HTTP/1.2", req: variant(map[string]string{"GET": "GET / HTTP/1.2"}), status: 101, httpStatus: -1},
 	{name: "POST", req: variant(map[string]string{"GET": "POST / HTTP/1.1"}), status: 405, err: ErrMethod, header: map[string]string{"Allow": "GET"}},
+	{name: "HEAD", req: variant(map[string]string{"GET": "HEAD / HTTP/1.1"}), status: 405, err: ErrMethod, header: map[string]string{"Allow": "GET"}, httpStatus: -1}, // net/http sends no body to HEAD
+	{name: "CONNECT", req: variant(map[string]string{"GET": "CONNECT example.com:443 HTTP/1.1"}), status: 405, err: ErrMethod, httpStatus: -1},
 	{name: "lower-case get", req: variant(map[string]string{"GET": "get / HTTP/1.1"}), status: 405, err: ErrMethod},
 	{name: "HTTP/1.0", req: variant(map[string]string{"GET": "GET / HTTP/1.0"}), status: 505, err: ErrHTTPVersion},
+	{name: "HTTP/0.9", httpStatus: 505, req: variant(map[string]string{"GET": "GET / HTTP/0.9"}), status: 505, err: ErrHTTPVersion},
+	{name: "lower-case version", httpStatus: 400, req: variant(map[string]string{"GET": "GET / http/1.1"}), status: 400, err: ErrMalformed},
+	{name: "two-digit minor", httpStatus: 400, req: variant(map[string]string{"GET": "GET / HTTP/1.10"}), status: 400, err: ErrMalformed},
+	{name: "no target", httpStatus: 400, req: variant(map[string]string{"GET": "GET  HTTP/1.1"}), status: 400, err: ErrMalformed},
+	{name: "tab in request line", httpStatus: 400, req: variant(map[string]string{"GET": "GET\t/ HTTP/1.1"}), status: 400, err: ErrMalformed},
 	{name: "HTTP/2.0", httpStatus: 505, req: variant(map[string]string{"GET": "GET / HTTP/2.0"}), status: 505, err: ErrHTTPVersion},
 	{name: "malformed version", httpStatus: 400, req: variant(map[string]string{"GET": "GET / HTTP/1"}), status: 400, err: ErrMalformed},
 	{name: "no version", httpStatus: 400, req: variant(map[string]string{"GET": "GET /"}), status: 400, err: ErrMalformed},
 	{name: "target *", req: variant(map[string]string{"GET": "GET * HTTP/1.1"}), status: 400, err: ErrRequestTarget, httpStatus: -1},
+	{name: "empty lines before the request line", req: "\r\n\n" + reqWith(base...), status: 101, httpStatus: -1},
+	{name: "absolute-form target names the host", req: variant(map[string]string{"GET": "GET http://other.example/chat HTTP/1.1"}, "Origin: http://other.example"), status: 101},
+	{name: "absolute-form target without path", req: variant(map[string]string{"GET": "GET http://example.com HTTP/1.1"}), status: 101, httpStatus: -1},
+	{name: "absolute-form target with userinfo", req: variant(map[string]string{"GET": "GET http://u@example.com/ HTTP/1.1"}), status: 400, err: ErrHost, httpStatus: -1},
+	{name: "invalid Host", req: variant(map[string]string{"Host:": "Host: exa mple.com"}), status: 400, err: ErrHost, httpStatus: 400},
+	{name: "Host with a path", req: variant(map[string]string{"Host:": "Host: example.com/x"}), status: 400, err: ErrHost, httpStatus: 400},
 	{name: "missing Host", httpStatus: 400, req: variant(map[string]string{"Host:": ""}), status: 400, err: ErrHost},
 	{name: "empty Host", req: variant(map[string]string{"Host:": "Host: "}), status: 400, err: ErrHost, httpStatus: -1},
 	{name: "two Hosts", httpStatus: 400, req: variant(nil, "Host: other.example"), status: 400, err: ErrDuplicateHeader},
@@ -141,11 +170,22 @@ var serverCases = []serverCase{
 	{name: "short key", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key: abc"}), status: 400, err: ErrKey},
 	{name: "key of 17 bytes", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA="}), status: 400, err: ErrKey},
 	{name: "key with bad char", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZ*=="}), status: 400, err: ErrKey},
+	{name: "key without padding", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ"}), status: 400, err: ErrKey},
+	{name: "key of 15 bytes", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA"}), status: 400, err: ErrKey},
+	{name: "key with inner space", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j ZQ=="}), status: 400, err: ErrKey},
+	{name: "key URL-safe alphabet", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZ-=="}), status: 400, err: ErrKey},
+	{name: "empty key", req: variant(map[string]string{"Sec-WebSocket-Key:": "Sec-WebSocket-Key:"}), status: 400, err: ErrKey},
 	{name: "two keys", req: variant(nil, "Sec-WebSocket-Key: "+rfcKey), status: 400, err: ErrDuplicateHeader},
 	{name: "version 8", req: variant(map[string]string{"Sec-WebSocket-Version:": "Sec-WebSocket-Version: 8"}), status: 426, err: ErrVersion, header: map[string]string{"Sec-WebSocket-Version": "13"}},
 	{name: "version missing", req: variant(map[string]string{"Sec-WebSocket-Version:": ""}), status: 426, err: ErrVersion, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+	{name: "version 14", req: variant(map[string]string{"Sec-WebSocket-Version:": "Sec-WebSocket-Version: 14"}), status: 426, err: ErrVersion, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+	{name: "two versions", req: variant(nil, "Sec-WebSocket-Version: 13"), status: 400, err: ErrDuplicateHeader},
+	{name: "two origins", req: variant(nil, "Origin: http://example.com", "Origin: http://example.com"), status: 400, err: ErrDuplicateHeader},
 	{name: "version list", req: variant(map[string]string{"Sec-WebSocket-Version:": "Sec-WebSocket-Version: 8, 13"}), status: 426, err: ErrVersion},
 	{name: "same origin, other case", req: variant(nil, "Origin: https://EXAMPLE.com"), status: 101},
+	{name: "same origin with a path and userinfo", req: variant(nil, "Origin: https://u@example.com/p?q"), status: 101},
+	{name: "empty Origin header", req: variant(nil, "Origin:"), status: 403, err: ErrOrigin},
+	{name: "origin without scheme", req: variant(nil, "Origin: example.com"), status: 403, err: ErrOrigin},
 	{name: "cross origin", req: variant(nil, "Origin: https://evil.example"), status: 403, err: ErrOrigin},
 	{name: "origin null", req: variant(nil, "Origin: null"), status: 403, err: ErrOrigin},
 	{name: "origin port differs", req: variant(nil, "Origin: http://example.com:8080"), status: 403, err: ErrOrigin},
@@ -154,6 +194,8 @@ var serverCases = []serverCase{
 		req: variant(nil, "Origin: https://evil.example"), status: 101},
 	{name: "header too large", req: variant(nil, bigHeader), status: 431, err: ErrHeaderTooLarge, httpStatus: -1},
 	{name: "request line too large", req: variant(map[string]string{"GET": "GET /" + strings.Repeat("a", 8200) + " HTTP/1.1"}), status: 431, err: ErrHeaderTooLarge, httpStatus: -1},
+	{name: "many small headers too large", req: variant(nil, manySmall...), status: 431, err: ErrHeaderTooLarge, httpStatus: -1},
+	{name: "too many headers by default", req: variant(nil, tooMany...), status: 431, err: ErrTooManyHeaders, httpStatus: -1},
 	{name: "custom size limit", srv: Server{MaxHeaderBytes: 100}, req: reqWith(base...), status: 431, err: ErrHeaderTooLarge, httpStatus: -1},
 	{name: "too many headers", srv: Server{MaxHeaders: 5}, req: variant(nil, "A: 1"), status: 431, err: ErrTooManyHeaders, httpStatus: -1},
 	{name: "header limit exact", srv: Server{MaxHeaders: 5}, req: variant(nil), status: 101, httpStatus: -1},
@@ -175,7 +217,12 @@ var serverCases = []serverCase{
 		header: map[string]string{"Sec-WebSocket-Extensions": "permessage-deflate; server_no_context_takeover; client_no_context_takeover"}},
 }
 
-func checkResponse(t *testing.T, c serverCase, resp *http.Response, status int) {
+// checkResponse checks the status, the headers the case names and, for a
+// refusal, the plain-text body and the headers every refusal carries. With
+// exact set (the raw path, whose bytes are all ours) the refusal must have
+// those headers and no others; net/http adds Date and
+// X-Content-Type-Options.
+func checkResponse(t *testing.T, c serverCase, resp *http.Response, status int, exact bool) {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status %d, want %d", resp.StatusCode, status)
@@ -185,13 +232,39 @@ func checkResponse(t *testing.T, c serverCase, resp *http.Response, status int) 
 			t.Errorf("header %s = %q, want %q", k, got, v)
 		}
 	}
-	if status != 101 {
-		body, _ := io.ReadAll(resp.Body)
-		if c.err != nil && string(body) != c.err.Reason+"\n" {
-			t.Errorf("body %q, want %q", body, c.err.Reason+"\n")
+	if status == 101 {
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if c.err != nil && string(body) != c.err.Reason+"\n" {
+		t.Errorf("body %q, want %q", body, c.err.Reason+"\n")
+	}
+	want := http.Header{
+		"Connection":     {"close"},
+		"Content-Type":   {"text/plain; charset=utf-8"},
+		"Content-Length": {strconv.Itoa(len(body))},
+	}
+	switch status {
+	case http.StatusUpgradeRequired:
+		want["Sec-Websocket-Version"] = []string{"13"}
+	case http.StatusMethodNotAllowed:
+		want["Allow"] = []string{"GET"}
+	}
+	if !resp.Close {
+		t.Errorf("error response without Connection: close")
+	}
+	resp.Header["Connection"] = []string{"close"} // ReadResponse removes it
+	for k, v := range want {
+		if got := resp.Header[k]; strings.Join(got, "|") != strings.Join(v, "|") {
+			t.Errorf("header %s = %q, want %q", k, got, v)
 		}
-		if !resp.Close {
-			t.Errorf("error response without Connection: close")
+	}
+	for k, v := range resp.Header {
+		if _, ok := want[k]; ok {
+			continue
+		}
+		if exact || k != "Date" && k != "X-Content-Type-Options" {
+			t.Errorf("unexpected header %s: %q", k, v)
 		}
 	}
 }
@@ -207,7 +280,7 @@ func TestServerRaw(t *testing.T) {
 			if c.status == 101 && n1 != len(c.req) {
 				t.Errorf("head length %d, want %d", n1, len(c.req))
 			}
-			checkResponse(t, c, readResponse(t, whole), c.status)
+			checkResponse(t, c, readResponse(t, whole), c.status, true)
 			if c.err != nil {
 				var r Request
 				st, _, _ := feed(&c.srv, &r, c.req, 7)
@@ -282,28 +355,30 @@ func TestComputeAccept(t *testing.T) {
 	}
 }
 
+// TestServerKeepsPipelinedBytes sends a request and a first frame
+// together, in one buffer and in pieces, and hands what Parse leaves to the
+// frame parser, which must read the whole frame from it.
 func TestServerKeepsPipelinedBytes(t *testing.T) {
-	frame := "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"
-	data := reqWith(base...) + frame
-	for _, chunk := range []int{1, 2, 5, len(data)} {
+	wire := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Key: [4]byte{0x37, 0xfa, 0x21, 0x3d}}, []byte("Hello"))
+	data := reqWith(base...) + string(wire)
+	for _, chunk := range []int{1, 2, 5, 64, len(data)} {
 		var r Request
 		var s Server
-		buf := make([]byte, 0, 8)
-		var st Status
-		var n int
-		for i := 0; i < len(data); i++ {
-			if i%chunk == 0 || st != NeedMore {
-			}
-			buf = append(buf, data[i])
-			if (i+1)%chunk != 0 && i+1 != len(data) {
-				continue
-			}
+		var buf []byte
+		st, n := NeedMore, 0
+		for i := 0; i < len(data); i += chunk {
+			buf = append(buf, data[i:min(i+chunk, len(data))]...)
 			if st == NeedMore {
 				st, n = s.Parse(&r, buf)
 			}
 		}
-		if st != Done || n != len(data)-len(frame) || string(buf[n:]) != frame {
+		if st != Done || n != len(data)-len(wire) || string(buf[n:]) != string(wire) {
 			t.Fatalf("chunk %d: %v n=%d, leftover %q", chunk, st, n, buf[n:])
+		}
+		var p frame.Parser
+		f, used, ok, err := p.Next(buf[n:])
+		if err != nil || !ok || used != len(wire) || f.Opcode != frame.OpText || string(f.Payload) != "Hello" || !f.FrameEnd {
+			t.Fatalf("chunk %d: frame parser read %+v %d %v %v from the leftover", chunk, f, used, ok, err)
 		}
 		if string(r.Path()) != "/chat" || string(r.Query()) != "room=1" || string(r.Host()) != "example.com" || string(r.Key()) != rfcKey {
 			t.Fatalf("fields: %q %q %q %q", r.Path(), r.Query(), r.Host(), r.Key())
@@ -311,6 +386,55 @@ func TestServerKeepsPipelinedBytes(t *testing.T) {
 		// Calling again after Done changes nothing.
 		if st2, n2 := s.Parse(&r, buf); st2 != Done || n2 != n {
 			t.Fatalf("repeat: %v %d", st2, n2)
+		}
+	}
+}
+
+// TestServerFailsEarly checks that a request fails as soon as the line that
+// dooms it is complete, without waiting for the rest of the head.
+func TestServerFailsEarly(t *testing.T) {
+	cases := []struct {
+		name   string
+		srv    Server
+		prefix string
+		err    *Error
+	}{
+		{"method", Server{}, "POST / HTTP/1.1\r\n", ErrMethod},
+		{"version", Server{}, "GET / HTTP/1.0\r\n", ErrHTTPVersion},
+		{"malformed request line", Server{}, "GET /\r\n", ErrMalformed},
+		{"request line over the limit", Server{}, "GET /" + strings.Repeat("a", DefaultMaxHeaderBytes), ErrHeaderTooLarge},
+		{"header over the limit", Server{MaxHeaderBytes: 64}, "GET / HTTP/1.1\r\nX-A: " + strings.Repeat("a", 60), ErrHeaderTooLarge},
+		{"too many headers", Server{MaxHeaders: 2}, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n", ErrTooManyHeaders},
+		{"bad header", Server{}, "GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n", ErrMalformed},
+		{"obs-fold", Server{}, "GET / HTTP/1.1\r\nHost: a\r\n continued\r\n", ErrObsFold},
+		{"two Hosts", Server{}, "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n", ErrDuplicateHeader},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, chunk := range []int{1, len(c.prefix)} {
+				var r Request
+				if st, _, _ := feed(&c.srv, &r, c.prefix, chunk); st != Failed || r.Err() != c.err {
+					t.Fatalf("chunk %d: %v %v, want Failed with %v", chunk, st, r.Err(), c.err)
+				}
+			}
+		})
+	}
+}
+
+// TestServerSizeLimitBoundary: a head of exactly MaxHeaderBytes passes, one
+// byte more fails with 431, and bytes after the head do not count.
+func TestServerSizeLimitBoundary(t *testing.T) {
+	head := reqWith(base...)
+	for _, chunk := range []int{1, len(head)} {
+		s := Server{MaxHeaderBytes: len(head)}
+		var r Request
+		if st, n, _ := feed(&s, &r, head+strings.Repeat("\x00", 100), chunk); st != Done || n != len(head) {
+			t.Fatalf("chunk %d: exact size: %v %d %v", chunk, st, n, r.Err())
+		}
+		s.MaxHeaderBytes--
+		r.Reset()
+		if st, _, _ := feed(&s, &r, head, chunk); st != Failed || r.Err() != ErrHeaderTooLarge {
+			t.Fatalf("chunk %d: one byte over: %v %v", chunk, st, r.Err())
 		}
 	}
 }
@@ -420,7 +544,7 @@ func TestServerHTTP(t *testing.T) {
 				return
 			}
 			want := c.status
-			checkResponse(t, c, resp, want)
+			checkResponse(t, c, resp, want, false)
 			if want == 101 && resp.Header.Get("X-Extra") != "1" {
 				t.Errorf("extra header missing")
 			}
@@ -439,6 +563,12 @@ func TestUpgradeHTTPKeepsBufferedBytes(t *testing.T) {
 			return
 		}
 		defer conn.Close()
+		// The frame came in the request's write, so net/http's reader
+		// already holds it: it must be handed over, not lost.
+		if n := rw.Reader.Buffered(); n != len(frame) {
+			got <- fmt.Sprintf("%d bytes buffered after the hijack, want %d", n, len(frame))
+			return
+		}
 		b := make([]byte, len(frame))
 		_, err = io.ReadFull(rw, b)
 		if err != nil {
@@ -495,5 +625,38 @@ func TestUpgradeHTTPNotHijacker(t *testing.T) {
 	s.UpgradeHTTP(httptest.NewRecorder(), r, http.Header{"Upgrade": {"x"}})
 	if !called {
 		t.Fatal("HTTPError hook not called")
+	}
+}
+
+// TestUpgradeHTTPSameBytes: for the same request, UpgradeHTTP writes
+// exactly what the raw path writes, extra headers sorted by name.
+func TestUpgradeHTTPSameBytes(t *testing.T) {
+	ln := newMemListener()
+	extra := http.Header{"X-B": {"2"}, "Set-Cookie": {"a=1", "b=2"}}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if conn, _, _, err := benchServer.UpgradeHTTP(w, r, extra); err == nil {
+			conn.Close()
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c := newMemConn(chromeRequest)
+	ln.conns <- c
+	<-c.done
+
+	var r Request
+	if st, _ := benchServer.Parse(&r, chromeRequest); st != Done {
+		t.Fatal(st)
+	}
+	res, err := benchServer.Accept(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := AppendResponse(nil, r.Key(), &res, []Field{{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}, {"X-B", "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.out) != string(want) {
+		t.Fatalf("net/http path wrote\n%q\nraw path\n%q", c.out, want)
 	}
 }

@@ -37,8 +37,27 @@ func isToken[S text](s S) bool {
 // validFieldValue reports whether s may appear as a header field value: no
 // control bytes other than horizontal tab (CR and LF in particular) and no
 // DEL. Bytes >= 0x80 (obs-text) are allowed.
+//
+// It checks eight bytes at a time: a word holds a byte below 0x20 or equal
+// to 0x7f exactly when the classic "has less than" or "has zero" tests set
+// a high bit, and only such words (which a tab can cause) are looked at
+// byte by byte.
 func validFieldValue[S text](s S) bool {
-	for i := 0; i < len(s); i++ {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		y := x ^ 0x7f*lsb
+		if ((x-0x20*lsb)&^x|(y-lsb)&^y)&msb == 0 {
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			if c := s[j]; (c < 0x20 && c != '\t') || c == 0x7f {
+				return false
+			}
+		}
+	}
+	for ; i < len(s); i++ {
 		c := s[i]
 		if (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
@@ -47,21 +66,34 @@ func validFieldValue[S text](s S) bool {
 	return true
 }
 
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
+// load64 returns s[i:i+8] as a little-endian word.
+func load64[S text](s S, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
-// equalFold reports whether s equals the lower-case ASCII string t, ignoring
-// ASCII case in s.
+// lowerTable maps ASCII upper-case letters to lower case and every other
+// byte to itself.
+var lowerTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c + 'a' - 'A')
+	}
+	return t
+}()
+
+func lower(c byte) byte { return lowerTable[c] }
+
+// equalFold reports whether s equals t, ignoring ASCII case.
 func equalFold[S, T text](s S, t T) bool {
 	if len(s) != len(t) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if lower(s[i]) != lower(t[i]) {
+		if a, b := s[i], t[i]; a != b && lowerTable[a] != lowerTable[b] {
 			return false
 		}
 	}
@@ -127,37 +159,98 @@ func validKey[S text](key S) bool {
 	return true
 }
 
-// hostOf returns the host[:port] part of an Origin value such as
-// "https://example.com:8443", or ok=false when origin has no "scheme://"
-// prefix. A path, query or userinfo part is not expected in an Origin
-// header (RFC 6454 §7) and makes the origin not match any Host.
-func hostOf[S text](origin S) (host S, ok bool) {
-	for i := 0; i+2 < len(origin); i++ {
-		c := origin[i]
-		if c == ':' {
-			if i == 0 || origin[i+1] != '/' || origin[i+2] != '/' {
-				return host, false
-			}
-			return origin[i+3:], true
+// splitAbsolute splits an absolute URI such as "https://example.com:8443/a?b"
+// into its authority ("example.com:8443") and the rest ("/a?b"), which
+// starts at the first '/', '?' or '#' after the authority. ok is false when
+// u does not start with "scheme://".
+func splitAbsolute[S text](u S) (authority, rest S, ok bool) {
+	i := 0
+	for ; i < len(u); i++ {
+		c := u[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			continue
 		}
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
-			return host, false
+		break
+	}
+	if i == 0 || i+2 >= len(u) || u[i] != ':' || u[i+1] != '/' || u[i+2] != '/' {
+		return authority, rest, false
+	}
+	i += 3
+	j := i
+	for j < len(u) && u[j] != '/' && u[j] != '?' && u[j] != '#' {
+		j++
+	}
+	return u[i:j], u[j:], true
+}
+
+// originHost returns the host[:port] of an Origin value such as
+// "https://example.com:8443", as url.Parse would find it: the authority
+// after "scheme://", without a userinfo part, up to any path, query or
+// fragment. ok is false when origin has no "scheme://" prefix, as the
+// serialisation "null" has not.
+func originHost[S text](origin S) (host S, ok bool) {
+	a, _, ok := splitAbsolute(origin)
+	if !ok {
+		return host, false
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		if a[i] == '@' {
+			return a[i+1:], true
 		}
 	}
-	return host, false
+	return a, true
 }
 
 // SameOrigin is the default origin policy, the same as gorilla/websocket's:
 // it accepts a request without an Origin header, or one whose Origin host
-// (host[:port] after "scheme://") equals the Host header, ignoring ASCII
-// case. Browsers always send Origin, so this refuses cross-site pages while
-// letting non-browser clients, which usually omit it, through.
+// (host[:port] after "scheme://") equals the host the request is for,
+// ignoring ASCII case. Browsers always send Origin, so this refuses
+// cross-site pages while letting non-browser clients, which usually omit
+// it, through. An Origin that is not a URL, such as "null", is refused.
+//
+// An empty origin reads as an absent header. Server's default policy, which
+// knows the difference, refuses an Origin header that is present but empty,
+// as gorilla/websocket does.
 func SameOrigin[S text](origin, host S) bool {
-	if len(origin) == 0 {
+	return sameOrigin(len(origin) > 0, origin, host)
+}
+
+func sameOrigin[S text](present bool, origin, host S) bool {
+	if !present {
 		return true
 	}
-	h, ok := hostOf(origin)
-	return ok && equalFold(h, host)
+	h, ok := originHost(origin)
+	return ok && len(h) > 0 && equalFold(h, host)
+}
+
+// hostTable marks the bytes allowed in a Host header value: the reg-name,
+// IPv4 and IP-literal forms of RFC 3986 §3.2.2 with an optional port. It
+// is what a host may contain, not a full syntax check.
+var hostTable = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=:[]%" {
+		t[c] = true
+	}
+	return t
+}()
+
+// validHost reports whether h may be the value of a Host header.
+func validHost[S text](h S) bool {
+	if len(h) == 0 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if !hostTable[h[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // appendUint appends the decimal form of a non-negative n.
