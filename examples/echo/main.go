@@ -6,9 +6,18 @@
 // -addr takes a comma-separated list of addresses and listens on each,
 // printing "listening on ADDR" once per address when ready. SIGINT or
 // SIGTERM shuts it down gracefully (close 1001 to every client).
+//
+// With -meminfo, each line "meminfo" read from standard input makes the
+// server collect garbage and answer with one line on standard output:
+//
+//	meminfo conns=N heap_inuse=B stack_inuse=B rss=B goroutines=N
+//
+// which is how the idle-memory test and the benchmarks measure what a
+// connection costs. rss is -1 where /proc/self/statm does not exist.
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -28,10 +37,10 @@ import (
 
 func main() {
 	addrs := flag.String("addr", "127.0.0.1:9001", "comma-separated `addresses` to listen on")
-	readLimit := flag.Int64("read-limit", 0, "largest message accepted, in `bytes` (0: the engine's default, 64 MiB)")
+	readLimit := flag.Int64("read-limit", 0, "largest message accepted, in `bytes` (0: the engine's default, 64 MiB; -1: no limit)")
 	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
 	reusePort := flag.Bool("reuseport", false, "one listening socket per loop (SO_REUSEPORT)")
-	memInfo := flag.Bool("meminfo", false, "print the heap and resident memory on SIGUSR1, after a GC")
+	memInfo := flag.Bool("meminfo", false, "answer each \"meminfo\" line on standard input with the memory in use after a GC")
 	flag.Parse()
 
 	cfg := engine.Config{
@@ -55,23 +64,30 @@ func main() {
 		fmt.Printf("listening on %s\n", bound)
 	}
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
-	for s := range sig {
-		if s == syscall.SIGUSR1 {
-			if *memInfo {
-				printMemory(e)
-			}
-			continue
-		}
-		break
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	if *memInfo {
+		go answerMemInfo(e, stop)
 	}
+	<-stop
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := e.Shutdown(ctx); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
 	fmt.Println(e.Stats())
+}
+
+// answerMemInfo serves "meminfo" requests from standard input. End of
+// input stops the server, so that a parent that dies takes it along.
+func answerMemInfo(e *engine.Engine, stop chan<- os.Signal) {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if strings.TrimSpace(in.Text()) == "meminfo" {
+			printMemory(e)
+		}
+	}
+	stop <- os.Interrupt
 }
 
 // printMemory reports the process's memory after a full GC, so that a load
