@@ -76,7 +76,7 @@ type Conn struct {
 	ctl    *bytebufferpool.ByteBuffer // a control frame split across reads; nil otherwise
 	hs     *handshake                 // opening handshake state; nil once open
 
-	closeErr    error
+	closeErr    error   // what OnClose reports: the first close frame sent or received, or the failure; guarded by mu
 	subprotocol *string // an element of the offered list, or nil
 	userData    any
 }
@@ -177,8 +177,11 @@ func (c *Conn) Buffered() int {
 }
 
 // readable drains the socket: it reads until the kernel has nothing more,
-// or until the fairness cap, and processes what it reads.
-func (c *Conn) readable() {
+// or until the fairness cap, and processes what it reads. A read shorter
+// than the buffer means the socket is drained, unless the event reported
+// the peer's FIN (hup), which then lies behind the data and raises no new
+// edge: read on to the end of stream.
+func (c *Conn) readable(hup bool) {
 	l := c.loop
 	for i := 0; i < maxReadsPerEvent; i++ {
 		n, err := poller.Read(int(c.fd), l.buf)
@@ -199,7 +202,7 @@ func (c *Conn) readable() {
 		case err != nil:
 			c.closeNow(err)
 			return
-		case n < len(l.buf):
+		case n < len(l.buf) && !hup:
 			// A short read from a stream socket means it is drained; new
 			// data will raise a new edge.
 			return
@@ -319,9 +322,7 @@ func (c *Conn) control(op frame.Opcode, data []byte) {
 	case frame.OpClose:
 		c.flags |= fCloseRecv
 		code, reason, _ := frame.ParseClose(data) // the parser has validated it
-		if c.closeErr == nil {
-			c.closeErr = &CloseError{Code: code, Reason: string(reason), Remote: true}
-		}
+		c.setCloseErr(&CloseError{Code: code, Reason: string(reason), Remote: true})
 		if c.state == stateOpen {
 			// Echo the code (an empty payload for an empty one).
 			c.sendClose(code, "")
@@ -341,9 +342,7 @@ func (c *Conn) fail(err error) {
 		c.closeNow(err)
 		return
 	}
-	if c.closeErr == nil {
-		c.closeErr = &CloseError{Code: perr.Code, Reason: perr.Reason}
-	}
+	c.setCloseErr(&CloseError{Code: perr.Code, Reason: perr.Reason})
 	if c.in != nil {
 		bufPool.Put(c.in)
 		c.in = nil
@@ -410,10 +409,18 @@ func (c *Conn) enterClosing() {
 
 // peerEOF handles the peer closing its side of TCP.
 func (c *Conn) peerEOF() {
+	c.closeNow(io.ErrUnexpectedEOF)
+}
+
+// setCloseErr records why the connection ends, unless a reason was
+// recorded already: the first close frame of the handshake, sent or
+// received, or the first failure.
+func (c *Conn) setCloseErr(err error) {
+	c.mu.Lock()
 	if c.closeErr == nil {
-		c.closeErr = io.ErrUnexpectedEOF
+		c.closeErr = err
 	}
-	c.closeNow(nil)
+	c.mu.Unlock()
 }
 
 // closeNow closes the connection without further ado and calls OnClose.
@@ -424,16 +431,17 @@ func (c *Conn) closeNow(err error) {
 	}
 	l := c.loop
 	c.state = stateClosed
+	w := c.worker() // before the descriptor is gone
+	l.unregister(c)
+
+	c.mu.Lock()
 	if c.closeErr == nil {
 		c.closeErr = err
 	}
 	if c.closeErr == nil {
 		c.closeErr = io.ErrUnexpectedEOF
 	}
-	w := c.worker() // before the descriptor is gone
-	l.unregister(c)
-
-	c.mu.Lock()
+	closeErr := c.closeErr
 	fd := int(c.fd)
 	c.fd = -1
 	if c.out != nil {
@@ -457,15 +465,15 @@ func (c *Conn) closeNow(err error) {
 	if hs := c.hs; hs != nil {
 		c.hs = nil
 		if hs.dial != nil {
-			hs.dial.finish(nil, c.closeErr)
+			hs.dial.finish(nil, closeErr)
 		}
 		releaseHandshake(hs)
 	}
 	if h := l.eng.cfg.OnClose; h != nil && c.flags&fOpened != 0 {
 		if w != nil {
-			w.submitClose(c, c.closeErr)
+			w.submitClose(c, closeErr)
 		} else {
-			h(c, c.closeErr)
+			h(c, closeErr)
 		}
 	}
 }
@@ -512,7 +520,7 @@ func (c *Conn) timerDue() {
 	if d := e.readTicks; d > 0 {
 		if now-c.lastRead >= d {
 			l.stats.timeouts.Add(1)
-			c.closeErr = ErrReadTimeout
+			c.setCloseErr(ErrReadTimeout)
 			c.sendClose(frame.CloseGoingAway, "idle timeout")
 			c.enterClosing()
 			return

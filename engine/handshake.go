@@ -81,7 +81,7 @@ func (c *Conn) refuse(e *upgrade.Error) {
 	}
 	var stack [512]byte
 	resp := upgrade.AppendError(stack[:0], e.Status, e.Reason)
-	c.closeErr = e
+	c.setCloseErr(e)
 	if c.writeHandshake(resp) != nil {
 		c.closeNow(nil)
 		return

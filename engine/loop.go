@@ -129,7 +129,7 @@ func (l *loop) run() {
 			for i, c := range pending {
 				c.flags &^= fPendingRead
 				if c.state != stateClosed {
-					c.readable()
+					c.readable(true)
 				}
 				pending[i] = nil
 			}
@@ -154,7 +154,7 @@ func (l *loop) dispatch(ev poller.Event) {
 		c.writable()
 	}
 	if ev.Events&poller.Readable != 0 && c.state != stateClosed {
-		c.readable()
+		c.readable(ev.Events&poller.HangUp != 0)
 	}
 }
 

@@ -25,7 +25,7 @@ func (c *Conn) WriteMessage(op frame.Opcode, data []byte) error {
 	if op != frame.OpText && op != frame.OpBinary {
 		return ErrBadOpcode
 	}
-	return c.writeFrame(op, data, false)
+	return c.writeFrame(op, data, false, nil)
 }
 
 // Ping sends a ping with the given payload (at most 125 bytes).
@@ -33,7 +33,7 @@ func (c *Conn) Ping(data []byte) error {
 	if len(data) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
-	return c.writeFrame(frame.OpPing, data, false)
+	return c.writeFrame(frame.OpPing, data, false, nil)
 }
 
 // Pong sends a pong with the given payload (at most 125 bytes). Pongs
@@ -42,7 +42,7 @@ func (c *Conn) Pong(data []byte) error {
 	if len(data) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
-	return c.writeFrame(frame.OpPong, data, false)
+	return c.writeFrame(frame.OpPong, data, false, nil)
 }
 
 // Close starts the close handshake: it sends a close frame with code and
@@ -58,14 +58,11 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.writeFrame(frame.OpClose, payload[:n], true); err != nil {
+	if err := c.writeFrame(frame.OpClose, payload[:n], true, &CloseError{Code: code, Reason: reason}); err != nil {
 		return err
 	}
 	c.loop.post(func() {
 		if c.state == stateOpen {
-			if c.closeErr == nil {
-				c.closeErr = &CloseError{Code: code, Reason: reason}
-			}
 			c.enterClosing()
 		}
 	})
@@ -86,12 +83,14 @@ func (c *Conn) sendClose(code frame.CloseCode, reason string) {
 			n, _ = frame.PutClose(payload[:], code, "")
 		}
 	}
-	c.writeFrame(frame.OpClose, payload[:n], true)
+	c.writeFrame(frame.OpClose, payload[:n], true, nil)
 }
 
 // writeFrame writes one final frame. force lets a close frame past a full
-// queue, so that a failing connection still says why.
-func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool) error {
+// queue, so that a failing connection still says why. closeErr, for a
+// close frame, is recorded as the connection's close reason in the same
+// critical section as the frame is sent, so that it precedes the answer.
+func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool, closeErr error) error {
 	h := frame.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
 	var hdr [frame.MaxHeaderSize]byte
 	client := c.client()
@@ -105,6 +104,9 @@ func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool) error {
 	if err := c.canSend(); err != nil {
 		c.mu.Unlock()
 		return err
+	}
+	if closeErr != nil && c.closeErr == nil {
+		c.closeErr = closeErr
 	}
 	st := &c.loop.stats
 	if c.out != nil {
@@ -256,7 +258,7 @@ func NewPrepared(op frame.Opcode, data []byte) (*Prepared, error) {
 // frame with its own key, frames it anew. Errors are WriteMessage's.
 func (c *Conn) WritePrepared(pm *Prepared) error {
 	if c.client() {
-		return c.writeFrame(pm.op, pm.payload, false)
+		return c.writeFrame(pm.op, pm.payload, false, nil)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
