@@ -204,7 +204,10 @@ func TestClientWaitsForServerClose(t *testing.T) {
 	if n, err := rs.r.Read(make([]byte, 1)); n > 0 || err == nil || !isTimeout(err) {
 		t.Fatalf("client closed or wrote after the close handshake: %d, %v", n, err)
 	}
-	if _, closed := cev.closed[c]; closed {
+	cev.mu.Lock()
+	_, closed := cev.closed[c]
+	cev.mu.Unlock()
+	if closed {
 		t.Fatal("OnClose before the server closed TCP")
 	}
 	rs.conn.Close()

@@ -24,8 +24,7 @@ const (
 
 // Flags the loop goroutine alone reads and writes (Conn.flags).
 const (
-	fClient      uint8 = 1 << iota // dialled by this engine
-	fCloseRecv                     // a close frame was received: nothing more is processed
+	fCloseRecv   uint8 = 1 << iota // a close frame was received: nothing more is processed
 	fPendingRead                   // on the loop's list of connections that hit the read cap
 	fOpened                        // OnOpen was called, so OnClose will be
 	fFinSent                       // server: TCP sending side shut down, waiting for the peer's FIN
@@ -55,6 +54,7 @@ type Conn struct {
 	state  uint8
 	flags  uint8 // f* flags: loop goroutine only
 	wflags uint8 // w* flags: guarded by mu
+	isCli  bool  // dialled by this engine; set at creation, read by writers
 
 	// Times in loop ticks (see timer.go): loop goroutine only.
 	lastRead uint32
@@ -94,16 +94,13 @@ var (
 )
 
 func newConn(l *loop, fd int, client bool) *Conn {
-	c := &Conn{loop: l, fd: int32(fd)}
-	if client {
-		c.flags = fClient
-	}
+	c := &Conn{loop: l, fd: int32(fd), isCli: client}
 	c.parser.Client = client
 	c.parser.MaxMessageSize = l.eng.cfg.maxMessageSize()
 	return c
 }
 
-func (c *Conn) client() bool { return c.flags&fClient != 0 }
+func (c *Conn) client() bool { return c.isCli }
 
 // start registers a server connection with its loop and begins the
 // opening handshake. Loop goroutine only.
@@ -131,6 +128,8 @@ func (c *Conn) UserData() any { return c.userData }
 func (c *Conn) SetUserData(v any) { c.userData = v }
 
 // Subprotocol returns the subprotocol negotiated in the handshake, or "".
+// It is set before OnOpen runs (and before Adopt or Dial returns) and
+// never changes, so any goroutine that got the Conn from them may call it.
 func (c *Conn) Subprotocol() string {
 	if c.subprotocol == nil {
 		return ""
@@ -559,7 +558,7 @@ func (c *Conn) timerDue() {
 func (c *Conn) open(res *upgrade.Result, offered []string) {
 	l := c.loop
 	c.state = stateOpen
-	if res.Subprotocol != "" {
+	if res.Subprotocol != "" && c.subprotocol == nil { // Adopt sets it before
 		c.subprotocol = intern(offered, res.Subprotocol)
 	}
 	c.lastRead, c.lastPing = l.tick, l.tick

@@ -218,6 +218,9 @@ func (e *Engine) Adopt(nc net.Conn, buffered []byte, res upgrade.Result) (*Conn,
 	c := newConn(l, fd, false)
 	c.state = stateOpen
 	c.wflags = wCanWrite // the caller may write before the loop has run open
+	if res.Subprotocol != "" {
+		c.subprotocol = intern(e.cfg.Upgrade.Subprotocols, res.Subprotocol)
+	}
 	var pending []byte
 	if len(buffered) > 0 {
 		pending = append([]byte(nil), buffered...)

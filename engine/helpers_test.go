@@ -17,7 +17,8 @@ import (
 )
 
 // expectNothingThenEOF checks that the server sends no more bytes and
-// closes TCP within d.
+// closes TCP within d; then it closes the client's side too, as a client
+// does on end of stream.
 func (rc *rawClient) expectNothingThenEOF(d time.Duration) {
 	rc.t.Helper()
 	if len(rc.rest) > 0 {
@@ -31,6 +32,7 @@ func (rc *rawClient) expectNothingThenEOF(d time.Duration) {
 	if err != nil && !strings.Contains(err.Error(), "reset") {
 		rc.t.Fatalf("server did not close TCP within %v: %v", d, err)
 	}
+	rc.conn.Close()
 }
 
 // expectOpen checks that the server has not closed TCP and sends nothing

@@ -46,7 +46,9 @@ func (c *Conn) Pong(data []byte) error {
 }
 
 // Close starts the close handshake: it sends a close frame with code and
-// reason (at most 123 bytes), after which no more messages may be sent.
+// reason (at most 123 bytes of UTF-8; frame.CloseNoStatus with no reason
+// sends an empty close payload), after which no more messages may be sent.
+// Codes that may not be sent (frame.CloseCode.Valid) are refused.
 // The close frame is queued even when the write queue is full. The
 // connection ends when the peer answers (a server then closes TCP, a
 // client waits for the server to) or after Config.CloseTimeout; OnClose
