@@ -104,11 +104,21 @@ type memSample struct {
 	conns, heap, stack, rss, goroutines int64
 }
 
-// buildEcho builds examples/echo once per test binary run.
+// buildEcho builds examples/echo once per test binary run, into a
+// directory TestMain removes.
 var echoBinary struct {
+	dir  string
 	path string
 	err  error
 	done bool
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if echoBinary.dir != "" {
+		os.RemoveAll(echoBinary.dir)
+	}
+	os.Exit(code)
 }
 
 func buildEcho(t *testing.T) string {
@@ -119,6 +129,7 @@ func buildEcho(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		echoBinary.dir = dir
 		bin := filepath.Join(dir, "echo")
 		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 		if _, err := os.Stat(goTool); err != nil {

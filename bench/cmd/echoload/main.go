@@ -5,9 +5,13 @@
 //
 //	echoload -addr 127.0.0.1:9001 -conns 1000 -size 1024 -duration 10s
 //
-// It runs on lull's engine client (event loops, GOMAXPROCS of them), so
-// that the client costs little next to the server it measures. The result
-// is one line of JSON on standard output:
+// With -client raw (the default) each connection's frame is masked once and
+// written and checked as bytes on lull's poller (see raw.go): about a write
+// and a read system call per round trip, so that the client costs less
+// than the servers it measures. With -client engine it runs on lull's
+// engine client instead (masking each message with a fresh key). Both use
+// GOMAXPROCS event loops. The result is one line of JSON on standard
+// output:
 //
 //	{"conns":1000,"size":1024,"seconds":10.0,"round_trips":..,"rtps":..,
 //	 "total_round_trips":..,"p50_us":..,"p99_us":..,"errors":0}
@@ -110,6 +114,7 @@ func main() {
 	size := flag.Int("size", 1024, "message size in `bytes` (at least 8)")
 	warmup := flag.Duration("warmup", 2*time.Second, "warm-up before the measurement window")
 	duration := flag.Duration("duration", 10*time.Second, "measurement window")
+	mode := flag.String("client", "raw", "`client`: raw (pre-masked frames written and checked as bytes on lull's poller) or engine (lull's engine client)")
 	flag.Parse()
 	if *size < 8 {
 		*size = 8
@@ -126,6 +131,54 @@ func main() {
 		errs.Add(1)
 		firstEr.CompareAndSwap(nil, err)
 	}
+	targets := strings.Split(*addrs, ",")
+	var stop func()
+	switch *mode {
+	case "raw":
+		running.Store(true)
+		var err error
+		stop, err = runRaw(targets, *path, *conns, *size, running.Load, func(latency int64) {
+			total.Add(1)
+			hist.add(latency)
+		}, fail)
+		if err != nil {
+			fatal(err)
+		}
+	case "engine":
+		stop = runEngine(targets, *path, *conns, *size, &running, &total, &hist, fail)
+	default:
+		fatal(fmt.Errorf("-client %q: want raw or engine", *mode))
+	}
+	time.Sleep(*warmup)
+	hist.reset()
+	t0, n0 := time.Now(), total.Load()
+	time.Sleep(*duration)
+	t1, n1 := time.Now(), total.Load()
+	p50, p99 := hist.quantile(0.50), hist.quantile(0.99)
+	running.Store(false)
+	stop()
+
+	secs := t1.Sub(t0).Seconds()
+	r := result{
+		Conns: *conns, Size: *size, Seconds: math.Round(secs*1000) / 1000,
+		RoundTrips: n1 - n0, RTPS: math.Round(float64(n1-n0) / secs),
+		Total: n1, P50: p50, P99: p99, Errors: errs.Load(),
+	}
+	json.NewEncoder(os.Stdout).Encode(r)
+	if r.Errors > 0 {
+		fmt.Fprintf(os.Stderr, "echoload: %d errors; first: %v\n", r.Errors, firstEr.Load())
+		os.Exit(1)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "echoload:", err)
+	os.Exit(1)
+}
+
+// runEngine opens the connections with lull's engine client and starts
+// the echo; the returned function stops it.
+func runEngine(targets []string, path string, conns, size int, running *atomic.Bool, total *atomic.Int64, hist *histogram, fail func(error)) (stop func()) {
 	send := func(c *engine.Conn, st *connState) {
 		st.seq++
 		binary.LittleEndian.PutUint64(st.payload, st.seq)
@@ -158,16 +211,15 @@ func main() {
 		fatal(err)
 	}
 
-	targets := strings.Split(*addrs, ",")
-	open := make([]*engine.Conn, 0, *conns)
+	open := make([]*engine.Conn, 0, conns)
 	var opened, failed atomic.Int64
-	done := make(chan *engine.Conn, *conns)
+	done := make(chan *engine.Conn, conns)
 	start := time.Now()
-	for i := 0; i < *conns; i++ {
+	for i := 0; i < conns; i++ {
 		for int64(i)-opened.Load()-failed.Load() >= 500 { // bound the handshakes in flight
 			time.Sleep(time.Millisecond)
 		}
-		url := "ws://" + strings.TrimSpace(targets[i%len(targets)]) + *path
+		url := "ws://" + strings.TrimSpace(targets[i%len(targets)]) + path
 		err := e.DialAsync(url, nil, func(c *engine.Conn, err error) {
 			if err != nil {
 				failed.Add(1)
@@ -182,54 +234,31 @@ func main() {
 			fatal(err)
 		}
 	}
-	for i := 0; i < *conns; i++ {
+	for i := 0; i < conns; i++ {
 		select {
 		case c := <-done:
 			if c != nil {
 				open = append(open, c)
 			}
 		case <-time.After(time.Minute):
-			fatal(fmt.Errorf("only %d of %d connections opened in %v", len(open), *conns, time.Since(start)))
+			fatal(fmt.Errorf("only %d of %d connections opened in %v", len(open), conns, time.Since(start)))
 		}
 	}
 	if failed.Load() > 0 {
-		fatal(fmt.Errorf("%d connections failed: %v", failed.Load(), firstEr.Load()))
+		fatal(fmt.Errorf("%d of %d connections failed", failed.Load(), conns))
 	}
 
 	running.Store(true)
 	for i, c := range open {
-		st := &connState{payload: bytes.Repeat([]byte{byte(i), 0x5a}, *size/2+1)[:*size]}
+		st := &connState{payload: bytes.Repeat([]byte{byte(i), 0x5a}, size/2+1)[:size]}
 		c.SetUserData(st)
 		// The loop reads UserData only once an echo comes back, which is
 		// after this write.
 		send(c, st)
 	}
-	time.Sleep(*warmup)
-	hist.reset()
-	t0, n0 := time.Now(), total.Load()
-	time.Sleep(*duration)
-	t1, n1 := time.Now(), total.Load()
-	p50, p99 := hist.quantile(0.50), hist.quantile(0.99)
-	running.Store(false)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	e.Shutdown(ctx)
-
-	secs := t1.Sub(t0).Seconds()
-	r := result{
-		Conns: len(open), Size: *size, Seconds: math.Round(secs*1000) / 1000,
-		RoundTrips: n1 - n0, RTPS: math.Round(float64(n1-n0) / secs),
-		Total: n1, P50: p50, P99: p99, Errors: errs.Load(),
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e.Shutdown(ctx)
 	}
-	json.NewEncoder(os.Stdout).Encode(r)
-	if r.Errors > 0 {
-		fmt.Fprintf(os.Stderr, "echoload: %d errors; first: %v\n", r.Errors, firstEr.Load())
-		os.Exit(1)
-	}
-}
-
-func fatal(err error) {
-	fmt.Fprintln(os.Stderr, "echoload:", err)
-	os.Exit(1)
 }
