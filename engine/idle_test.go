@@ -26,7 +26,8 @@ import (
 //
 // n is 15,000 by default (the server then holds 15,000 descriptors and
 // this process as many, under the 20,000 per-process limit), 2,000 with
-// -short, or LULL_IDLE_CONNS.
+// -short, or LULL_IDLE_CONNS. LULL_IDLE_HEAPPROFILE=FILE has the server
+// write a heap profile with the connections open.
 func TestIdleMemory(t *testing.T) {
 	n := 15000
 	if testing.Short() {
@@ -85,6 +86,12 @@ func TestIdleMemory(t *testing.T) {
 	heapPer := float64(after.heap-before.heap) / float64(n) / 1024
 	t.Logf("%d idle connections (opened in %v): server RSS %.2f -> %.2f MiB, %.3f KiB per connection; heap %.3f KiB per connection; goroutines %d -> %d",
 		n, dialTime.Round(time.Millisecond), float64(before.rss)/(1<<20), float64(after.rss)/(1<<20), rssPer, heapPer, before.goroutines, after.goroutines)
+	if path := os.Getenv("LULL_IDLE_HEAPPROFILE"); path != "" {
+		io.WriteString(srv.in, "heapprofile "+path+"\n")
+		if line, err := srv.readLine(30 * time.Second); err != nil || line != "heapprofile done" {
+			t.Errorf("heap profile: %q, %v", line, err)
+		}
+	}
 	if after.goroutines > before.goroutines+2 {
 		t.Errorf("server goroutines grew from %d to %d with %d connections: connections must not hold goroutines", before.goroutines, after.goroutines, n)
 	}

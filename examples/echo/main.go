@@ -13,7 +13,9 @@
 //	meminfo conns=N heap_inuse=B stack_inuse=B rss=B goroutines=N
 //
 // which is how the idle-memory test and the benchmarks measure what a
-// connection costs. rss is -1 where /proc/self/statm does not exist.
+// connection costs. rss is -1 where /proc/self/statm does not exist. A
+// line "heapprofile FILE" writes a heap profile (after a GC) to FILE and
+// answers "heapprofile done" or "heapprofile error: ...".
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -83,8 +86,16 @@ func main() {
 func answerMemInfo(e *engine.Engine, stop chan<- os.Signal) {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		if strings.TrimSpace(in.Text()) == "meminfo" {
+		cmd, arg, _ := strings.Cut(strings.TrimSpace(in.Text()), " ")
+		switch cmd {
+		case "meminfo":
 			printMemory(e)
+		case "heapprofile":
+			if err := writeHeapProfile(arg); err != nil {
+				fmt.Println("heapprofile error:", err)
+			} else {
+				fmt.Println("heapprofile done")
+			}
 		}
 	}
 	stop <- os.Interrupt
@@ -99,6 +110,19 @@ func printMemory(e *engine.Engine) {
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("meminfo conns=%d heap_inuse=%d stack_inuse=%d rss=%d goroutines=%d\n",
 		e.Stats().Open, ms.HeapInuse, ms.StackInuse, rss(), runtime.NumGoroutine())
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func rss() int64 {
