@@ -67,6 +67,7 @@ func main() {
 	pin := flag.Bool("pin", err == nil, "pin server and client to separate CPUs with taskset")
 	serverCPUs := flag.String("server-cpus", "0", "CPU list for the server with -pin")
 	clientCPUs := flag.String("client-cpus", "1", "CPU list for the client with -pin")
+	clientMode := flag.String("client", "raw", "echoload's -client: raw or engine")
 	flag.Parse()
 
 	targets := strings.Split(*targetList, ",")
@@ -89,12 +90,12 @@ func main() {
 	}
 	client := build(dir, "echoload", loadClient)
 
-	fmt.Printf("echo: %d connections, %d-byte messages, %v warm-up + %v window, %d rounds, %s, pinned: %v (server CPUs %s, client CPUs %s), %d CPUs\n",
-		*conns, *size, *warmup, *duration, *rounds, strings.Join(targets, " "), *pin, *serverCPUs, *clientCPUs, runtime.NumCPU())
+	fmt.Printf("echo: %d connections, %d-byte messages, %v warm-up + %v window, %d rounds, %s, %s client, pinned: %v (server CPUs %s, client CPUs %s), %d CPUs\n",
+		*conns, *size, *warmup, *duration, *rounds, strings.Join(targets, " "), *clientMode, *pin, *serverCPUs, *clientCPUs, runtime.NumCPU())
 	results := map[string][]sample{}
 	for r := 1; r <= *rounds; r++ {
 		for _, t := range targets {
-			s := runOnce(bins[t], client, *pin, *serverCPUs, *clientCPUs, *conns, *size, *warmup, *duration)
+			s := runOnce(bins[t], client, *clientMode, *pin, *serverCPUs, *clientCPUs, *conns, *size, *warmup, *duration)
 			results[t] = append(results[t], s)
 			fmt.Printf("round %d %-8s %9.0f rt/s  p50 %7.0f µs  p99 %7.0f µs  server %5.2f µs CPU/rt\n",
 				r, t, s.RTPS, s.P50, s.P99, s.cpuPerRT)
@@ -110,7 +111,7 @@ func main() {
 	}
 }
 
-func runOnce(server, client string, pin bool, serverCPUs, clientCPUs string, conns, size int, warmup, duration time.Duration) sample {
+func runOnce(server, client, clientMode string, pin bool, serverCPUs, clientCPUs string, conns, size int, warmup, duration time.Duration) sample {
 	srv := command(pin, serverCPUs, server, "-addr", "127.0.0.1:0")
 	stdout, err := srv.StdoutPipe()
 	check(err)
@@ -138,7 +139,7 @@ func runOnce(server, client string, pin bool, serverCPUs, clientCPUs string, con
 	}()
 
 	cpu0 := cpuTime(srv.Process.Pid)
-	cli := command(pin, clientCPUs, client, "-addr", addr, "-conns", strconv.Itoa(conns), "-size", strconv.Itoa(size),
+	cli := command(pin, clientCPUs, client, "-client", clientMode, "-addr", addr, "-conns", strconv.Itoa(conns), "-size", strconv.Itoa(size),
 		"-warmup", warmup.String(), "-duration", duration.String())
 	cli.Stderr = os.Stderr
 	out, err := cli.Output()
