@@ -116,7 +116,7 @@ func (c *Conn) start() {
 		return
 	}
 	c.lastRead = l.tick
-	c.deadline = l.tick + l.eng.handshakeTicks
+	c.deadline = l.tick + l.eng.handshakeTicks + 1 // + 1: ticks are floors; never early
 	l.timers.schedule(c, c.deadline)
 }
 
@@ -402,7 +402,7 @@ func (c *Conn) enterClosing() {
 	}
 	l := c.loop
 	c.state = stateClosing
-	c.deadline = l.tick + l.eng.closeTicks
+	c.deadline = l.tick + l.eng.closeTicks + 1
 	l.timers.schedule(c, c.deadline)
 }
 
@@ -517,28 +517,28 @@ func (c *Conn) timerDue() {
 		}
 	}
 	if d := e.readTicks; d > 0 {
-		if now-c.lastRead >= d {
+		if now-c.lastRead > d { // ticks are floors: > d means at least d has passed
 			l.stats.timeouts.Add(1)
 			c.setCloseErr(ErrReadTimeout)
 			c.sendClose(frame.CloseGoingAway, "idle timeout")
 			c.enterClosing()
 			return
 		}
-		soonest(c.lastRead + d)
+		soonest(c.lastRead + d + 1)
 	}
 	if d := e.writeTicks; d > 0 {
 		c.mu.Lock()
 		stalled, since := c.out != nil, c.outSince
 		c.mu.Unlock()
 		if stalled {
-			if now-since >= d {
+			if now-since > d {
 				l.stats.timeouts.Add(1)
 				c.closeNow(ErrWriteTimeout)
 				return
 			}
-			soonest(since + d)
+			soonest(since + d + 1)
 		} else {
-			soonest(now + d)
+			soonest(now + d + 1)
 		}
 	}
 	if d := e.pingTicks; d > 0 {

@@ -178,7 +178,7 @@ func (c *Conn) startDial() {
 		c.closeNow(err)
 		return
 	}
-	c.deadline = l.tick + l.eng.handshakeTicks
+	c.deadline = l.tick + l.eng.handshakeTicks + 1 // + 1: ticks are floors; never early
 	l.timers.schedule(c, c.deadline)
 }
 

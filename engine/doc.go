@@ -84,7 +84,8 @@
 // Timeouts (Config.HandshakeTimeout, ReadTimeout, WriteTimeout,
 // PingInterval, CloseTimeout) run on a timing wheel per loop with 100 ms
 // ticks: no goroutine or runtime timer per connection, and O(1) work per
-// connection to arm, reset or cancel. A timeout fires up to two ticks late.
+// connection to arm, reset or cancel. A timeout never fires early, and up to
+// two ticks late.
 //
 // # Platforms
 //
