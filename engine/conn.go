@@ -18,73 +18,93 @@ const (
 	stateConnecting                   // client: TCP connect in progress
 	stateClientHandshake              // client: request sent, reading the response
 	stateOpen
-	stateClosing // close sent; waiting for the peer's close or for TCP to close
+	stateClosing // close sent or failed: waiting for the peer's close, or for TCP to end
 	stateClosed
 )
 
-// Conn is one WebSocket connection served by an Engine's loop.
+// Flags the loop goroutine alone reads and writes (Conn.flags).
+const (
+	fCloseRecv   uint8 = 1 << iota // a close frame was received: nothing more is processed
+	fPendingRead                   // on the loop's list of connections that hit the read cap
+	fOpened                        // OnOpen was called, so OnClose will be
+	fFinSent                       // server: TCP sending side shut down, waiting for the peer's FIN
+	fTimer                         // linked into the timer wheel
+)
+
+// Flags guarded by Conn.mu (Conn.wflags).
+const (
+	wCanWrite   uint8 = 1 << iota // the opening handshake is done
+	wCloseSent                    // a close frame was sent (or writing failed): no more frames
+	wCloseAfter                   // server: shut TCP down once the queue drains
+)
+
+// Conn is one WebSocket connection served (or dialled) by an Engine.
 //
-// Its write methods (WriteMessage, WritePrepared, Ping, Pong, Close) are
-// safe to call from any goroutine, concurrently with each other and with
-// the handlers. The rest of its state belongs to its loop.
+// Its write methods (WriteMessage, WritePrepared, Ping, Pong, Close) and
+// Buffered, RemoteAddr and LocalAddr are safe to call from any goroutine,
+// concurrently with each other and with the handlers. The rest of its
+// state belongs to its loop. A Conn must not be copied.
+//
+// A Conn is small (about 250 bytes) and holds no buffer while idle: read
+// bytes are kept only for an incomplete message, and written bytes only
+// while the socket does not take them.
 type Conn struct {
 	loop   *loop
-	client bool
+	fd     int32 // -1 once closed; written by the loop under mu
 	state  uint8
-	fd     int32 // -1 once closed; guarded by mu for writers
+	flags  uint8 // f* flags: loop goroutine only
+	wflags uint8 // w* flags: guarded by mu
+	isCli  bool  // dialled by this engine; set at creation, read by writers
 
-	// Read side: loop goroutine only.
-	parser      frame.Parser
-	in          *bytebufferpool.ByteBuffer // handshake bytes or an incomplete message; nil when idle
-	ctl         *bytebufferpool.ByteBuffer // a control frame split across reads; nil otherwise
-	closeRecv   bool
-	pendingRead bool
-	opened      bool // OnOpen was called
-	lastRead    int64
-	lastPing    int64
-	deadline    int64 // handshake or close deadline, by state
-	req         *upgrade.Request
-	dial        *dialState
+	// Times in loop ticks (see timer.go): loop goroutine only.
+	lastRead uint32
+	lastPing uint32
+	deadline uint32 // handshake or close deadline, by state
+	timerAt  uint32 // wheel: tick of the next check, while fTimer is set
 
-	// Timer wheel links: loop goroutine only.
-	timerNext, timerPrev *Conn
-	timerAt              int64
-	timerSlot            int32
+	timerNext, timerPrev *Conn // wheel links: loop goroutine only
 
 	// Write side, guarded by mu.
-	mu         sync.Mutex
-	out        *bytebufferpool.ByteBuffer // bytes the socket has not taken yet; nil when empty
-	outOff     int                        // bytes of out already written
-	outSince   int64                      // when out became non-empty
-	canWrite   bool                       // the handshake is done
-	closeSent  bool
-	closeAfter bool // close TCP once out drains
+	mu       sync.Mutex
+	outSince uint32                     // tick at which out became non-empty
+	out      *bytebufferpool.ByteBuffer // bytes the socket has not taken yet; nil when empty
+	outOff   int                        // bytes of out already written
 
-	closeErr    error
-	subprotocol string
+	// Read side: loop goroutine only.
+	parser frame.Parser
+	in     *bytebufferpool.ByteBuffer // handshake bytes or an incomplete message; nil when idle
+	ctl    *bytebufferpool.ByteBuffer // a control frame split across reads; nil otherwise
+	hs     *handshake                 // opening handshake state; nil once open
+
+	closeErr    error   // what OnClose reports: the first close frame sent or received, or the failure; guarded by mu
+	subprotocol *string // an element of the offered list, or nil
 	userData    any
-	worker      *worker
+}
+
+// handshake is a connection's opening-handshake state, dropped once it is
+// open: the request being parsed (server) or the dial (client).
+type handshake struct {
+	req  upgrade.Request
+	dial *dialState
 }
 
 var (
 	bufPool bytebufferpool.Pool
-	reqPool = sync.Pool{New: func() any { return new(upgrade.Request) }}
+	hsPool  = sync.Pool{New: func() any { return new(handshake) }}
 )
 
 func newConn(l *loop, fd int, client bool) *Conn {
-	c := &Conn{loop: l, fd: int32(fd), client: client, timerSlot: -1}
+	c := &Conn{loop: l, fd: int32(fd), isCli: client}
 	c.parser.Client = client
 	c.parser.MaxMessageSize = l.eng.cfg.maxMessageSize()
-	if l.eng.workers != nil {
-		c.worker = l.eng.workers[fd%len(l.eng.workers)]
-	}
 	return c
 }
 
+func (c *Conn) client() bool { return c.isCli }
+
 // start registers a server connection with its loop and begins the
-// opening handshake; buffered holds bytes already read from it. Loop
-// goroutine only.
-func (c *Conn) start(buffered []byte) {
+// opening handshake. Loop goroutine only.
+func (c *Conn) start() {
 	l := c.loop
 	if l.eng.stopping.Load() {
 		poller.Close(int(c.fd))
@@ -95,12 +115,9 @@ func (c *Conn) start(buffered []byte) {
 		poller.Close(int(c.fd))
 		return
 	}
-	c.lastRead = l.now
-	c.deadline = l.now + int64(durationOr(l.eng.cfg.HandshakeTimeout, DefaultHandshakeTimeout))
+	c.lastRead = l.tick
+	c.deadline = l.tick + l.eng.handshakeTicks + 1 // + 1: ticks are floors; never early
 	l.timers.schedule(c, c.deadline)
-	if len(buffered) > 0 {
-		c.process(buffered)
-	}
 }
 
 // UserData returns the value set by SetUserData.
@@ -111,10 +128,17 @@ func (c *Conn) UserData() any { return c.userData }
 func (c *Conn) SetUserData(v any) { c.userData = v }
 
 // Subprotocol returns the subprotocol negotiated in the handshake, or "".
-func (c *Conn) Subprotocol() string { return c.subprotocol }
+// It is set before OnOpen runs (and before Adopt or Dial returns) and
+// never changes, so any goroutine that got the Conn from them may call it.
+func (c *Conn) Subprotocol() string {
+	if c.subprotocol == nil {
+		return ""
+	}
+	return *c.subprotocol
+}
 
 // IsClient reports whether the connection was dialled by this engine.
-func (c *Conn) IsClient() bool { return c.client }
+func (c *Conn) IsClient() bool { return c.client() }
 
 // RemoteAddr returns the address of the peer, or the zero value once the
 // connection is closed.
@@ -140,14 +164,28 @@ func (c *Conn) LocalAddr() netip.AddrPort {
 	return a
 }
 
+// Buffered returns the number of bytes written to the connection that the
+// socket has not taken yet (see Config.WriteQueueLimit).
+func (c *Conn) Buffered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.out == nil {
+		return 0
+	}
+	return len(c.out.B) - c.outOff
+}
+
 // readable drains the socket: it reads until the kernel has nothing more,
-// or until the fairness cap, and processes what it reads.
-func (c *Conn) readable() {
+// or until the fairness cap, and processes what it reads. A read shorter
+// than the buffer means the socket is drained, unless the event reported
+// the peer's FIN (hup), which then lies behind the data and raises no new
+// edge: read on to the end of stream.
+func (c *Conn) readable(hup bool) {
 	l := c.loop
 	for i := 0; i < maxReadsPerEvent; i++ {
 		n, err := poller.Read(int(c.fd), l.buf)
 		if n > 0 {
-			c.lastRead = l.now
+			c.lastRead = l.tick
 			l.stats.bytesIn.Add(int64(n))
 			c.process(l.buf[:n])
 			if c.state == stateClosed {
@@ -163,14 +201,14 @@ func (c *Conn) readable() {
 		case err != nil:
 			c.closeNow(err)
 			return
-		case n < len(l.buf):
+		case n < len(l.buf) && !hup:
 			// A short read from a stream socket means it is drained; new
 			// data will raise a new edge.
 			return
 		}
 	}
-	if !c.pendingRead {
-		c.pendingRead = true
+	if c.flags&fPendingRead == 0 {
+		c.flags |= fPendingRead
 		l.pending = append(l.pending, c)
 	}
 }
@@ -190,7 +228,7 @@ func (c *Conn) process(b []byte) {
 // frames parses and delivers frames. Nothing after a close frame, or after
 // a protocol violation, is processed: it is discarded until TCP closes.
 func (c *Conn) frames(b []byte) {
-	if c.closeRecv || c.parser.Err() != nil {
+	if c.flags&fCloseRecv != 0 || c.parser.Err() != nil {
 		return
 	}
 	for len(b) > 0 {
@@ -212,28 +250,33 @@ func (c *Conn) frames(b []byte) {
 				}
 				c.ctl.B = append(c.ctl.B, f.Payload...)
 				if f.End {
-					c.control(f.Opcode, c.ctl.B)
-					bufPool.Put(c.ctl)
+					ctl := c.ctl
 					c.ctl = nil
+					c.control(f.Opcode, ctl.B)
+					bufPool.Put(ctl)
 				}
 			}
-			if c.closeRecv || c.state == stateClosed {
+			if c.flags&fCloseRecv != 0 || c.state == stateClosed {
 				return
 			}
 			continue
 		}
 		if f.Start && f.End {
 			c.message(f.Opcode, f.Payload) // zero copy: straight from the read buffer
-			continue
+		} else {
+			if c.in == nil {
+				c.in = bufPool.Get()
+			}
+			c.in.B = append(c.in.B, f.Payload...)
+			if f.End {
+				in := c.in
+				c.in = nil
+				c.message(f.Opcode, in.B)
+				bufPool.Put(in)
+			}
 		}
-		if c.in == nil {
-			c.in = bufPool.Get()
-		}
-		c.in.B = append(c.in.B, f.Payload...)
-		if f.End {
-			c.message(f.Opcode, c.in.B)
-			bufPool.Put(c.in)
-			c.in = nil
+		if c.state == stateClosed {
+			return
 		}
 	}
 }
@@ -241,12 +284,9 @@ func (c *Conn) frames(b []byte) {
 func (c *Conn) message(op frame.Opcode, data []byte) {
 	l := c.loop
 	l.stats.msgsIn.Add(1)
-	if c.state != stateOpen && c.state != stateClosing {
-		return
-	}
 	if h := l.eng.cfg.OnMessage; h != nil {
-		if c.worker != nil {
-			c.worker.submit(c, evMessage, op, data)
+		if w := c.worker(); w != nil {
+			w.submit(c, evMessage, op, data)
 		} else {
 			h(c, op, data)
 		}
@@ -264,42 +304,35 @@ func (c *Conn) control(op frame.Opcode, data []byte) {
 			c.Pong(data)
 		}
 		if cfg.OnPing != nil {
-			if c.worker != nil {
-				c.worker.submit(c, evPing, op, data)
+			if w := c.worker(); w != nil {
+				w.submit(c, evPing, op, data)
 			} else {
 				cfg.OnPing(c, data)
 			}
 		}
 	case frame.OpPong:
 		if c.state == stateOpen && cfg.OnPong != nil {
-			if c.worker != nil {
-				c.worker.submit(c, evPong, op, data)
+			if w := c.worker(); w != nil {
+				w.submit(c, evPong, op, data)
 			} else {
 				cfg.OnPong(c, data)
 			}
 		}
 	case frame.OpClose:
-		c.closeRecv = true
+		c.flags |= fCloseRecv
 		code, reason, _ := frame.ParseClose(data) // the parser has validated it
-		ce := &CloseError{Code: code, Reason: string(reason), Remote: true}
-		if c.closeErr == nil {
-			c.closeErr = ce
-		}
+		c.setCloseErr(&CloseError{Code: code, Reason: string(reason), Remote: true})
 		if c.state == stateOpen {
 			// Echo the code (an empty payload for an empty one).
-			c.sendClose(code, "", true)
+			c.sendClose(code, "")
 		}
-		if !c.client {
-			c.closeAfterFlush()
-			return
-		}
-		// A client waits for the server to close TCP.
-		c.enterClosing()
+		c.endTCP()
 	}
 }
 
 // fail answers a protocol violation: a close frame with the violation's
-// code, then TCP is closed.
+// code, then the end of the connection; nothing after the offending frame
+// is processed.
 func (c *Conn) fail(err error) {
 	l := c.loop
 	l.stats.protoErrors.Add(1)
@@ -308,79 +341,113 @@ func (c *Conn) fail(err error) {
 		c.closeNow(err)
 		return
 	}
-	if c.closeErr == nil {
-		c.closeErr = &CloseError{Code: perr.Code, Reason: perr.Reason}
+	c.setCloseErr(&CloseError{Code: perr.Code, Reason: perr.Reason})
+	if c.in != nil {
+		bufPool.Put(c.in)
+		c.in = nil
+	}
+	if c.ctl != nil {
+		bufPool.Put(c.ctl)
+		c.ctl = nil
 	}
 	if c.state == stateOpen {
-		c.sendClose(perr.Code, perr.Reason, true)
+		c.sendClose(perr.Code, perr.Reason)
 	}
-	if c.client {
-		c.enterClosing()
-		return
-	}
-	c.closeAfterFlush()
+	c.endTCP()
 }
 
-// enterClosing waits, at most CloseTimeout, for the peer to finish the
-// close handshake or close TCP.
+// endTCP ends the connection once the close handshake is over (or failed):
+// a server closes TCP first (RFC 6455 §7.1.1): it flushes its queue, shuts
+// down its sending side and waits for the peer's FIN; a client waits for
+// the server to close. Both waits are bounded by Config.CloseTimeout.
+func (c *Conn) endTCP() {
+	if c.state == stateClosed {
+		return
+	}
+	c.enterClosing()
+	if c.client() {
+		return
+	}
+	c.mu.Lock()
+	pending := c.out != nil
+	if pending {
+		c.wflags |= wCloseAfter
+	}
+	c.mu.Unlock()
+	if !pending {
+		c.sendFIN()
+	}
+}
+
+// sendFIN shuts down the sending side of a server connection; the loop
+// then reads (and discards) until the peer's FIN. Loop goroutine only.
+func (c *Conn) sendFIN() {
+	if c.flags&fFinSent != 0 || c.fd < 0 {
+		return
+	}
+	c.flags |= fFinSent
+	c.mu.Lock()
+	c.wflags |= wCloseSent
+	c.mu.Unlock()
+	if poller.ShutdownWrite(int(c.fd)) != nil {
+		c.closeNow(nil)
+	}
+}
+
+// enterClosing moves the connection to the closing state, with a deadline
+// of Config.CloseTimeout from now.
 func (c *Conn) enterClosing() {
 	if c.state == stateClosed {
 		return
 	}
 	l := c.loop
 	c.state = stateClosing
-	c.deadline = l.now + int64(durationOr(l.eng.cfg.CloseTimeout, DefaultCloseTimeout))
+	c.deadline = l.tick + l.eng.closeTicks + 1
 	l.timers.schedule(c, c.deadline)
-}
-
-// closeAfterFlush closes TCP as soon as everything queued (the close frame
-// last) has been written.
-func (c *Conn) closeAfterFlush() {
-	c.mu.Lock()
-	pending := c.out != nil
-	if pending {
-		c.closeAfter = true
-	}
-	c.mu.Unlock()
-	if !pending {
-		c.closeNow(nil)
-		return
-	}
-	c.enterClosing() // bounded: a peer that never reads is cut off at CloseTimeout
 }
 
 // peerEOF handles the peer closing its side of TCP.
 func (c *Conn) peerEOF() {
-	if c.closeErr == nil {
-		c.closeErr = io.ErrUnexpectedEOF
-	}
-	c.closeNow(nil)
+	c.closeNow(io.ErrUnexpectedEOF)
 }
 
-// closeNow closes the connection without further ado. Loop goroutine
-// only.
+// setCloseErr records why the connection ends, unless a reason was
+// recorded already: the first close frame of the handshake, sent or
+// received, or the first failure.
+func (c *Conn) setCloseErr(err error) {
+	c.mu.Lock()
+	if c.closeErr == nil {
+		c.closeErr = err
+	}
+	c.mu.Unlock()
+}
+
+// closeNow closes the connection without further ado and calls OnClose.
+// Loop goroutine only.
 func (c *Conn) closeNow(err error) {
 	if c.state == stateClosed {
 		return
 	}
 	l := c.loop
 	c.state = stateClosed
+	w := c.worker() // before the descriptor is gone
+	l.unregister(c)
+
+	c.mu.Lock()
 	if c.closeErr == nil {
 		c.closeErr = err
 	}
 	if c.closeErr == nil {
 		c.closeErr = io.ErrUnexpectedEOF
 	}
-	l.unregister(c)
-
-	c.mu.Lock()
+	closeErr := c.closeErr
 	fd := int(c.fd)
 	c.fd = -1
 	if c.out != nil {
 		bufPool.Put(c.out)
-		c.out = nil
+		c.out, c.outOff = nil, 0
 	}
-	c.closeSent = true
+	c.wflags |= wCloseSent
 	c.mu.Unlock()
 	if fd >= 0 {
 		poller.Close(fd)
@@ -394,37 +461,45 @@ func (c *Conn) closeNow(err error) {
 		bufPool.Put(c.ctl)
 		c.ctl = nil
 	}
-	if c.req != nil {
-		c.req.Reset()
-		reqPool.Put(c.req)
-		c.req = nil
+	if hs := c.hs; hs != nil {
+		c.hs = nil
+		if hs.dial != nil {
+			hs.dial.finish(nil, closeErr)
+		}
+		releaseHandshake(hs)
 	}
-	if c.dial != nil {
-		c.dial.finish(nil, c.closeErr)
-		c.dial = nil
-	}
-	if h := l.eng.cfg.OnClose; h != nil && c.opened {
-		if c.worker != nil {
-			c.worker.submitClose(c, c.closeErr)
+	if h := l.eng.cfg.OnClose; h != nil && c.flags&fOpened != 0 {
+		if w != nil {
+			w.submitClose(c, closeErr)
 		} else {
-			h(c, c.closeErr)
+			h(c, closeErr)
 		}
 	}
 }
 
-// timerDue runs when the connection's timer slot comes up: it enforces the
+func releaseHandshake(hs *handshake) {
+	if hs.dial != nil {
+		return // a client's: not pooled
+	}
+	hs.req.Reset()
+	hsPool.Put(hs)
+}
+
+// timerDue runs when the connection's timer comes up: it enforces the
 // timeouts that are due and schedules the next check.
 func (c *Conn) timerDue() {
 	l := c.loop
-	cfg := &l.eng.cfg
-	now := l.now
+	e := l.eng
+	now := l.tick
 	switch c.state {
 	case stateHandshake, stateConnecting, stateClientHandshake, stateClosing:
-		if now >= c.deadline {
-			l.stats.timeouts.Add(1)
+		if after(now, c.deadline) {
 			err := ErrHandshakeTimeout
 			if c.state == stateClosing {
 				err = ErrCloseTimeout
+			}
+			if c.flags&fFinSent == 0 {
+				l.stats.timeouts.Add(1)
 			}
 			c.closeNow(err)
 			return
@@ -435,38 +510,38 @@ func (c *Conn) timerDue() {
 		return
 	}
 
-	next := int64(0)
-	soonest := func(t int64) {
-		if next == 0 || t < next {
+	var next uint32
+	soonest := func(t uint32) {
+		if next == 0 || before(t, next) {
 			next = t
 		}
 	}
-	if d := int64(cfg.ReadTimeout); d > 0 {
-		if now-c.lastRead >= d {
+	if d := e.readTicks; d > 0 {
+		if now-c.lastRead > d { // ticks are floors: > d means at least d has passed
 			l.stats.timeouts.Add(1)
-			c.closeErr = ErrReadTimeout
-			c.sendClose(frame.CloseGoingAway, "idle timeout", true)
-			c.closeAfterFlush()
+			c.setCloseErr(ErrReadTimeout)
+			c.sendClose(frame.CloseGoingAway, "idle timeout")
+			c.enterClosing()
 			return
 		}
-		soonest(c.lastRead + d)
+		soonest(c.lastRead + d + 1)
 	}
-	if d := int64(cfg.WriteTimeout); d > 0 {
+	if d := e.writeTicks; d > 0 {
 		c.mu.Lock()
 		stalled, since := c.out != nil, c.outSince
 		c.mu.Unlock()
 		if stalled {
-			if now-since >= d {
+			if now-since > d {
 				l.stats.timeouts.Add(1)
 				c.closeNow(ErrWriteTimeout)
 				return
 			}
-			soonest(since + d)
+			soonest(since + d + 1)
 		} else {
-			soonest(now + d)
+			soonest(now + d + 1)
 		}
 	}
-	if d := int64(cfg.PingInterval); d > 0 {
+	if d := e.pingTicks; d > 0 {
 		if now-c.lastPing >= d {
 			c.lastPing = now
 			c.Ping(nil)
@@ -479,20 +554,23 @@ func (c *Conn) timerDue() {
 }
 
 // open finishes the opening handshake. Loop goroutine only.
-func (c *Conn) open(res *upgrade.Result) {
+// offered is the list the subprotocol was chosen from.
+func (c *Conn) open(res *upgrade.Result, offered []string) {
 	l := c.loop
 	c.state = stateOpen
-	c.subprotocol = res.Subprotocol
-	c.lastRead, c.lastPing = l.now, l.now
+	if res.Subprotocol != "" && c.subprotocol == nil { // Adopt sets it before
+		c.subprotocol = intern(offered, res.Subprotocol)
+	}
+	c.lastRead, c.lastPing = l.tick, l.tick
 	l.timers.unlink(c)
 	l.stats.handshakes.Add(1)
 	c.mu.Lock()
-	c.canWrite = true
+	c.wflags |= wCanWrite
 	c.mu.Unlock()
-	c.opened = true
+	c.flags |= fOpened
 	if h := l.eng.cfg.OnOpen; h != nil {
-		if c.worker != nil {
-			c.worker.submit(c, evOpen, 0, nil)
+		if w := c.worker(); w != nil {
+			w.submit(c, evOpen, 0, nil)
 		} else {
 			h(c)
 		}
@@ -500,4 +578,27 @@ func (c *Conn) open(res *upgrade.Result) {
 	if c.state == stateOpen {
 		c.timerDue() // schedules the idle, write and heartbeat checks, if any
 	}
+}
+
+// worker returns the worker the connection's handlers run on, or nil when
+// they run on the loop. Connections are pinned to workers by descriptor,
+// so a connection's handlers run in order.
+func (c *Conn) worker() *worker {
+	ws := c.loop.eng.workers
+	if ws == nil || c.fd < 0 {
+		return nil
+	}
+	return ws[int(c.fd)%len(ws)]
+}
+
+// intern returns a pointer to the element of list equal to s, so that a
+// connection keeps its subprotocol in one word; a string not in list is
+// copied to the heap.
+func intern(list []string, s string) *string {
+	for i := range list {
+		if list[i] == s {
+			return &list[i]
+		}
+	}
+	return &s
 }

@@ -137,7 +137,7 @@ func (e *Engine) dial(ctx context.Context, rawURL string, opts *DialOptions, don
 		Host:         u.Host,
 		RequestURI:   u.RequestURI(),
 		Origin:       opts.Origin,
-		Subprotocols: opts.Subprotocols,
+		Subprotocols: append([]string(nil), opts.Subprotocols...), // the Conn keeps a pointer into it
 		Header:       opts.Header,
 	}
 	if err := upgrade.NewKey(&d.key); err != nil {
@@ -158,7 +158,7 @@ func (e *Engine) dial(ctx context.Context, rawURL string, opts *DialOptions, don
 	l := e.pickLoop()
 	c := newConn(l, fd, true)
 	c.state = stateConnecting
-	c.dial = d
+	c.hs = &handshake{dial: d}
 	if !l.post(c.startDial) {
 		poller.Close(fd)
 		return nil, ErrEngineClosed
@@ -178,7 +178,7 @@ func (c *Conn) startDial() {
 		c.closeNow(err)
 		return
 	}
-	c.deadline = l.now + int64(durationOr(l.eng.cfg.HandshakeTimeout, DefaultHandshakeTimeout))
+	c.deadline = l.tick + l.eng.handshakeTicks + 1 // + 1: ticks are floors; never early
 	l.timers.schedule(c, c.deadline)
 }
 
@@ -189,8 +189,14 @@ func (c *Conn) connected() {
 		c.closeNow(err)
 		return
 	}
-	req := c.dial.request
-	c.dial.request = nil
+	if _, err := poller.RemoteAddr(int(c.fd)); err != nil {
+		// Not connected yet: a stale event for an earlier user of the
+		// descriptor number. The real edge is still to come.
+		return
+	}
+	d := c.hs.dial
+	req := d.request
+	d.request = nil
 	c.state = stateClientHandshake
 	if err := c.writeHandshake(req); err != nil {
 		c.closeNow(err)
@@ -200,7 +206,7 @@ func (c *Conn) connected() {
 // clientHandshake feeds bytes to the response parser, gathering a response
 // that arrives in pieces as serverHandshake does. Loop goroutine only.
 func (c *Conn) clientHandshake(b []byte) {
-	d := c.dial
+	d := c.hs.dial
 	buf := b
 	if c.in != nil {
 		c.in.B = append(c.in.B, b...)
@@ -225,8 +231,8 @@ func (c *Conn) clientHandshake(b []byte) {
 	}
 	gathered := c.in
 	c.in = nil
-	c.dial = nil
-	c.open(&res)
+	c.hs = nil
+	c.open(&res, d.client.Subprotocols)
 	d.finish(c, nil)
 	if rest := buf[n:]; len(rest) > 0 && c.state == stateOpen {
 		c.frames(rest)

@@ -27,31 +27,69 @@
 //
 // The payload passed to OnMessage, OnPing and OnPong is valid only during
 // the call: it aliases the loop's read buffer or a pooled buffer that is
-// reused as soon as the handler returns. Copy it to keep it.
+// reused as soon as the handler returns. Copy it to keep it. OnOpen is
+// called once per connection before any other handler of it; OnClose once
+// per connection that OnOpen was called for, last.
+//
+// With Config.Workers, handlers run on that many worker goroutines; a
+// connection is pinned to one worker, so its handlers still run one at a
+// time and in order. Payloads are then copied into pooled buffers for the
+// handler (valid during the call, as above). Each worker queues at most
+// 1,024 calls; a loop that finds the queue full waits, which slows the
+// reading of every connection of that loop: backpressure from slow
+// handlers to the network.
 //
 // # Writing
 //
-// Conn's write methods are safe to call from any goroutine, concurrently.
-// A write goes straight to the socket when the socket accepts it; what the
-// socket does not take is queued in a pooled buffer and written when the
-// socket becomes writable again. Each connection's queue is bounded by
-// Config.WriteQueueLimit: a write that finds the queue over the limit fails
-// with ErrWriteQueueFull and queues nothing, so a peer that never reads
-// cannot make the server buffer without end. What to do then (drop the
-// message, or close the connection) is the caller's choice.
+// Conn's write methods are safe to call from any goroutine, concurrently,
+// including from handlers; each message is written whole. The caller's
+// buffer is never retained: a write goes straight to the socket when the
+// socket accepts it, and what the socket does not take is copied to a
+// pooled buffer and written when the socket becomes writable again (the
+// buffer returns to the pool once drained). Client connections mask a
+// pooled copy, never the caller's bytes.
+//
+// Each connection's queue is bounded by Config.WriteQueueLimit (default
+// 4 MiB): a write that finds that many bytes queued fails with
+// ErrWriteQueueFull, queues nothing and leaves the connection open, so a
+// peer that never reads cannot make the server buffer without end. What
+// to do then (drop the message, retry later, Close) is the caller's
+// choice; Close's frame is queued past the limit. Config.WriteTimeout
+// closes a connection whose queue has not drained for that long.
+// Conn.Buffered reports the bytes queued.
+//
+// To send one message to many connections, frame it once with NewPrepared
+// and send it with WritePrepared or Broadcast.
 //
 // # Closing
 //
-// The close handshake follows RFC 6455 §5.5.1 and §7: a close frame from the
-// peer is answered with a close frame echoing its code, after which a server
-// closes TCP at once and a client waits for the server to do so (at most
-// Config.CloseTimeout). A protocol violation fails the connection: a close
-// frame with the code the violation calls for (1002, 1007 or 1009), nothing
-// after the offending frame (no echo, no pong), then TCP is closed.
+// A connection goes from the opening handshake to open, then closing, then
+// closed. The close handshake follows RFC 6455 §5.5.1 and §7: a close
+// frame from the peer is answered with a close frame echoing its code;
+// then a server closes TCP first (it flushes its queue, shuts down its
+// sending side and reads until the peer's FIN) and a client waits for the
+// server to close; both waits are bounded by Config.CloseTimeout. Conn.Close
+// starts the handshake from this side. A protocol violation fails the
+// connection: a close frame with the code the violation calls for (1002,
+// 1007 or 1009), nothing after the offending frame (no echo, no pong),
+// then the end of TCP as above. Text messages are checked as UTF-8 while
+// they arrive, so an invalid byte fails the connection at once, before the
+// rest of the message.
+//
+// Shutdown stops accepting, sends 1001 to every open connection and waits
+// for the close handshakes until its context ends.
+//
+// # Timers
+//
+// Timeouts (Config.HandshakeTimeout, ReadTimeout, WriteTimeout,
+// PingInterval, CloseTimeout) run on a timing wheel per loop with 100 ms
+// ticks: no goroutine or runtime timer per connection, and O(1) work per
+// connection to arm, reset or cancel. A timeout never fires early, and up to
+// two ticks late.
 //
 // # Platforms
 //
-// Event loops need epoll or kqueue. On other systems (Windows) New returns
-// poller.ErrNotSupported; the compat package serves connections there with a
-// goroutine per connection instead.
+// Event loops need epoll or kqueue. On other systems (Windows) the package
+// builds, but New returns poller.ErrNotSupported: there is no fallback to a
+// goroutine per connection in this package.
 package engine

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lullws/lull/frame"
 	"github.com/lullws/lull/poller"
 	"github.com/lullws/lull/upgrade"
 )
@@ -22,8 +22,16 @@ type Engine struct {
 	cfg        Config
 	loops      []*loop
 	workers    []*worker
+	conns      connTable
 	queueLimit int
 	errorLog   *log.Logger
+
+	epoch          int64  // unix nanoseconds at New: tick 0
+	handshakeTicks uint32 // Config's timeouts in ticks
+	closeTicks     uint32
+	readTicks      uint32
+	writeTicks     uint32
+	pingTicks      uint32
 
 	next     atomic.Uint32 // round-robin over loops for Serve, Adopt and Dial
 	stopping atomic.Bool   // Shutdown has begun: accept no more connections
@@ -33,21 +41,22 @@ type Engine struct {
 	netLns    []net.Listener
 	serving   sync.WaitGroup
 	loopsDone sync.WaitGroup
-
-	keyMu  sync.Mutex
-	keys   [4096]byte // masking keys from crypto/rand, used 4 bytes at a time
-	keyPos int
 }
 
 // New starts an engine's loops (and workers) with the given configuration.
 // It fails with poller.ErrNotSupported on systems without epoll or kqueue.
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{
-		cfg:        cfg,
-		queueLimit: intOr(cfg.WriteQueueLimit, DefaultWriteQueueLimit),
-		errorLog:   cfg.ErrorLog,
+		cfg:            cfg,
+		queueLimit:     intOr(cfg.WriteQueueLimit, DefaultWriteQueueLimit),
+		errorLog:       cfg.ErrorLog,
+		epoch:          time.Now().UnixNano(),
+		handshakeTicks: durationTicks(durationOr(cfg.HandshakeTimeout, DefaultHandshakeTimeout)),
+		closeTicks:     durationTicks(durationOr(cfg.CloseTimeout, DefaultCloseTimeout)),
+		readTicks:      durationTicks(cfg.ReadTimeout),
+		writeTicks:     durationTicks(cfg.WriteTimeout),
+		pingTicks:      durationTicks(cfg.PingInterval),
 	}
-	e.keyPos = len(e.keys)
 	for i := 0; i < cfg.loops(); i++ {
 		l, err := newLoop(e, i)
 		if err != nil {
@@ -80,24 +89,6 @@ func (e *Engine) logf(format string, args ...any) {
 	} else {
 		log.Printf(format, args...)
 	}
-}
-
-func (e *Engine) now() int64 { return time.Now().UnixNano() }
-
-// maskKey returns a fresh masking key from a cryptographic source, taken
-// from a batch refilled 1024 keys at a time.
-func (e *Engine) maskKey() (k [4]byte) {
-	e.keyMu.Lock()
-	if e.keyPos+4 > len(e.keys) {
-		if _, err := rand.Read(e.keys[:]); err != nil {
-			panic("engine: crypto/rand failed: " + err.Error())
-		}
-		e.keyPos = 0
-	}
-	copy(k[:], e.keys[e.keyPos:])
-	e.keyPos += 4
-	e.keyMu.Unlock()
-	return k
 }
 
 func (e *Engine) pickLoop() *loop {
@@ -197,7 +188,7 @@ func (e *Engine) Serve(ln net.Listener) error {
 		poller.SetNoDelay(fd, true)
 		l := e.pickLoop()
 		c := newConn(l, fd, false)
-		if !l.post(func() { c.start(nil) }) {
+		if !l.post(c.start) {
 			poller.Close(fd)
 		}
 	}
@@ -225,9 +216,11 @@ func (e *Engine) Adopt(nc net.Conn, buffered []byte, res upgrade.Result) (*Conn,
 	poller.SetNoDelay(fd, true)
 	l := e.pickLoop()
 	c := newConn(l, fd, false)
-	c.mu.Lock()
-	c.canWrite = true // the caller may write before the loop has run open
-	c.mu.Unlock()
+	c.state = stateOpen
+	c.wflags = wCanWrite // the caller may write before the loop has run open
+	if res.Subprotocol != "" {
+		c.subprotocol = intern(e.cfg.Upgrade.Subprotocols, res.Subprotocol)
+	}
 	var pending []byte
 	if len(buffered) > 0 {
 		pending = append([]byte(nil), buffered...)
@@ -237,7 +230,7 @@ func (e *Engine) Adopt(nc net.Conn, buffered []byte, res upgrade.Result) (*Conn,
 			c.closeNow(err)
 			return
 		}
-		c.open(&res)
+		c.open(&res, e.cfg.Upgrade.Subprotocols)
 		if len(pending) > 0 && c.state == stateOpen {
 			c.process(pending)
 		}
@@ -269,15 +262,15 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 				poller.Close(ln.fd)
 			}
 			l.listeners = nil
-			for _, c := range l.conns {
-				switch {
-				case c == nil:
-				case c.state == stateOpen:
-					c.Close(1001, "server shutting down")
-				case c.state != stateClosing:
+			l.forEach(func(c *Conn) {
+				switch c.state {
+				case stateOpen:
+					c.Close(frame.CloseGoingAway, "shutting down")
+				case stateClosing, stateClosed:
+				default:
 					c.closeNow(ErrEngineClosed)
 				}
-			}
+			})
 		})
 	}
 	var err error

@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 
-	"github.com/lullws/lull/poller"
 	"github.com/lullws/lull/upgrade"
 )
 
@@ -14,15 +13,16 @@ import (
 func (c *Conn) serverHandshake(b []byte) {
 	l := c.loop
 	srv := &l.eng.cfg.Upgrade
-	if c.req == nil {
-		c.req = reqPool.Get().(*upgrade.Request)
+	if c.hs == nil {
+		c.hs = hsPool.Get().(*handshake)
 	}
+	req := &c.hs.req
 	buf := b
 	if c.in != nil {
 		c.in.B = append(c.in.B, b...)
 		buf = c.in.B
 	}
-	st, n := srv.Parse(c.req, buf)
+	st, n := srv.Parse(req, buf)
 	switch st {
 	case upgrade.NeedMore:
 		if c.in == nil {
@@ -31,11 +31,11 @@ func (c *Conn) serverHandshake(b []byte) {
 		}
 		return
 	case upgrade.Failed:
-		c.refuse(c.req.Err())
+		c.refuse(req.Err())
 		return
 	}
 
-	res, err := srv.Accept(c.req)
+	res, err := srv.Accept(req)
 	if err != nil {
 		var uerr *upgrade.Error
 		if !errors.As(err, &uerr) {
@@ -45,21 +45,21 @@ func (c *Conn) serverHandshake(b []byte) {
 		return
 	}
 	var stack [512]byte
-	resp, err := upgrade.AppendResponse(stack[:0], c.req.Key(), &res, nil)
+	resp, err := upgrade.AppendResponse(stack[:0], req.Key(), &res, nil)
 	if err != nil {
 		c.refuse(upgrade.ErrResponseHeader)
 		return
 	}
-	c.req.Reset()
-	reqPool.Put(c.req)
-	c.req = nil
+	hs := c.hs
+	c.hs = nil
+	releaseHandshake(hs)
 	if err := c.writeHandshake(resp); err != nil {
 		c.closeNow(err)
 		return
 	}
 	gathered := c.in
 	c.in = nil
-	c.open(&res)
+	c.open(&res, srv.Subprotocols)
 	if rest := buf[n:]; len(rest) > 0 && c.state == stateOpen {
 		c.frames(rest)
 	}
@@ -75,14 +75,19 @@ func (c *Conn) refuse(e *upgrade.Error) {
 	if e == nil {
 		e = upgrade.ErrMalformed
 	}
+	if c.in != nil {
+		bufPool.Put(c.in)
+		c.in = nil
+	}
 	var stack [512]byte
 	resp := upgrade.AppendError(stack[:0], e.Status, e.Reason)
-	c.closeErr = e
+	c.setCloseErr(e)
 	if c.writeHandshake(resp) != nil {
 		c.closeNow(nil)
 		return
 	}
-	c.closeAfterFlush()
+	c.flags |= fCloseRecv // read nothing more
+	c.endTCP()
 }
 
 // writeHandshake writes an HTTP message (response or request) to the
@@ -93,16 +98,9 @@ func (c *Conn) writeHandshake(msg []byte) error {
 	if c.fd < 0 {
 		return ErrClosed
 	}
-	n, err := poller.Write(int(c.fd), msg)
-	if err != nil && err != poller.ErrWouldBlock {
-		return err
+	if c.out != nil {
+		c.out.B = append(c.out.B, msg...)
+		return nil
 	}
-	c.loop.stats.bytesOut.Add(int64(n))
-	if n < len(msg) {
-		if c.out == nil {
-			c.out, c.outOff, c.outSince = bufPool.Get(), 0, c.loop.now
-		}
-		c.out.B = append(c.out.B, msg[n:]...)
-	}
-	return nil
+	return c.send(msg, nil)
 }

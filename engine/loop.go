@@ -13,20 +13,23 @@ import (
 // resumed after the rest of the batch.
 const maxReadsPerEvent = 4
 
-// loop is one event loop: a poller, the connections registered with it, a
-// read buffer shared by all of them, a timing wheel, and a queue through
-// which other goroutines hand it work.
+// loop is one event loop: a poller, a read buffer shared by all of its
+// connections, a timing wheel, and a queue through which other goroutines
+// hand it work. Its connections are found through the engine's table.
 type loop struct {
 	eng    *Engine
 	id     int
 	poller *poller.Poller
 	buf    []byte // read buffer, owned by the loop goroutine
 
-	conns     []*Conn    // by descriptor; loop goroutine only
-	listeners []listener // descriptors accepted on this loop
+	listeners []listener // listening sockets accepted on by this loop
 	pending   []*Conn    // connections that hit the read cap and still hold data
+	spareP    []*Conn
 	timers    wheel
-	now       int64 // unix nanoseconds, refreshed after each wait
+	now       int64  // unix nanoseconds, refreshed after each wait
+	tick      uint32 // now in ticks since the engine's epoch
+	tickPub   atomic.Uint32
+	keys      keySource
 
 	mu     sync.Mutex
 	tasks  []func() // handed over by other goroutines; run by the loop
@@ -53,9 +56,15 @@ func newLoop(e *Engine, id int) (*loop, error) {
 		poller: p,
 		buf:    make([]byte, intOr(e.cfg.ReadBufferSize, DefaultReadBufferSize)),
 	}
-	l.now = time.Now().UnixNano()
-	l.timers.init(l.now)
+	l.setNow(time.Now().UnixNano())
+	l.timers.init(l.tick)
 	return l, nil
+}
+
+func (l *loop) setNow(now int64) {
+	l.now = now
+	l.tick = l.eng.ticks(now)
+	l.tickPub.Store(l.tick)
 }
 
 // post hands f to the loop, to run on its goroutine. It is safe from any
@@ -89,20 +98,21 @@ func (l *loop) runTasks() {
 // run is the loop's goroutine.
 func (l *loop) run() {
 	for {
-		wait := time.Duration(l.timers.wait(l.now))
+		wait := time.Duration(l.timers.wait(l.now, l.eng.epoch))
 		if len(l.pending) > 0 {
 			wait = 0
 		}
 		events, woken, err := l.poller.Wait(wait)
 		if err != nil {
 			if l.eng.stopping.Load() {
+				l.exit()
 				return
 			}
 			l.eng.logf("engine: loop %d: wait: %v", l.id, err)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		l.now = time.Now().UnixNano()
+		l.setNow(time.Now().UnixNano())
 		if woken {
 			l.runTasks()
 			if l.eng.stopped.Load() {
@@ -115,15 +125,17 @@ func (l *loop) run() {
 		}
 		if len(l.pending) > 0 {
 			pending := l.pending
-			l.pending = nil
-			for _, c := range pending {
-				c.pendingRead = false
+			l.pending = l.spareP[:0]
+			for i, c := range pending {
+				c.flags &^= fPendingRead
 				if c.state != stateClosed {
-					c.readable()
+					c.readable(true)
 				}
+				pending[i] = nil
 			}
+			l.spareP = pending[:0]
 		}
-		l.timers.advance(l.now, l.timerDue)
+		l.timers.advance(l.tick, l.timerDue)
 	}
 }
 
@@ -134,36 +146,25 @@ func (l *loop) dispatch(ev poller.Event) {
 			return
 		}
 	}
-	if ev.FD >= len(l.conns) {
-		return
-	}
-	c := l.conns[ev.FD]
-	if c == nil {
-		return
+	c := l.eng.conns.load(ev.FD)
+	if c == nil || c.loop != l {
+		return // closed in this batch; the descriptor may be another loop's now
 	}
 	if ev.Events&poller.Writable != 0 {
 		c.writable()
 	}
 	if ev.Events&poller.Readable != 0 && c.state != stateClosed {
-		c.readable()
+		c.readable(ev.Events&poller.HangUp != 0)
 	}
 }
 
-// register adds c to the loop and the poller. Loop goroutine only.
+// register adds c to the engine's table and the loop's poller. Loop
+// goroutine only.
 func (l *loop) register(c *Conn) error {
 	fd := int(c.fd)
-	for fd >= len(l.conns) {
-		n := 2 * len(l.conns)
-		if n < 1024 {
-			n = 1024
-		}
-		grown := make([]*Conn, n)
-		copy(grown, l.conns)
-		l.conns = grown
-	}
-	l.conns[fd] = c
+	l.eng.conns.store(fd, c)
 	if err := l.poller.Add(fd, poller.Readable|poller.Writable); err != nil {
-		l.conns[fd] = nil
+		l.eng.conns.clear(fd, c)
 		return err
 	}
 	l.open.Add(1)
@@ -174,9 +175,7 @@ func (l *loop) register(c *Conn) error {
 // unregister forgets c; its descriptor is about to be closed. Loop
 // goroutine only.
 func (l *loop) unregister(c *Conn) {
-	fd := int(c.fd)
-	if fd >= 0 && fd < len(l.conns) && l.conns[fd] == c {
-		l.conns[fd] = nil
+	if fd := int(c.fd); fd >= 0 && l.eng.conns.clear(fd, c) {
 		l.open.Add(-1)
 	}
 	l.timers.unlink(c)
@@ -203,11 +202,20 @@ func (l *loop) accept(ln *listener) {
 		}
 		c := newConn(target, fd, false)
 		if target == l {
-			c.start(nil)
-		} else if !target.post(func() { c.start(nil) }) {
+			c.start()
+		} else if !target.post(c.start) {
 			poller.Close(fd)
 		}
 	}
+}
+
+// forEach calls f for every connection of this loop. Loop goroutine only.
+func (l *loop) forEach(f func(*Conn)) {
+	l.eng.conns.each(func(c *Conn) {
+		if c.loop == l {
+			f(c)
+		}
+	})
 }
 
 // exit runs at shutdown's end: it refuses further tasks, runs those still
@@ -222,15 +230,7 @@ func (l *loop) exit() {
 	for _, f := range tasks {
 		f()
 	}
-	l.closeAll(ErrEngineClosed)
-}
-
-func (l *loop) closeAll(err error) {
-	for _, c := range l.conns {
-		if c != nil {
-			c.closeNow(err)
-		}
-	}
+	l.forEach(func(c *Conn) { c.closeNow(ErrEngineClosed) })
 	for _, ln := range l.listeners {
 		poller.Close(ln.fd)
 	}
@@ -251,4 +251,101 @@ type counters struct {
 	protoErrors  atomic.Int64
 	timeouts     atomic.Int64
 	queueFull    atomic.Int64
+}
+
+// connTable maps descriptors to connections for all of an engine's loops:
+// one pointer per descriptor number, in chunks allocated as descriptors
+// grow, so that its cost is 8 bytes per connection whatever the number of
+// loops. Each slot is written only by the loop that owns the connection;
+// lookups are atomic loads.
+type connTable struct {
+	mu  sync.Mutex // serialises growth
+	dir atomic.Pointer[[]atomic.Pointer[connChunk]]
+}
+
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+)
+
+type connChunk [chunkSize]atomic.Pointer[Conn]
+
+func (t *connTable) chunk(fd int) *connChunk {
+	d := t.dir.Load()
+	if d == nil || fd>>chunkBits >= len(*d) {
+		return nil
+	}
+	return (*d)[fd>>chunkBits].Load()
+}
+
+func (t *connTable) load(fd int) *Conn {
+	if ch := t.chunk(fd); ch != nil {
+		return ch[fd&(chunkSize-1)].Load()
+	}
+	return nil
+}
+
+func (t *connTable) store(fd int, c *Conn) {
+	ch := t.chunk(fd)
+	if ch == nil {
+		ch = t.grow(fd)
+	}
+	ch[fd&(chunkSize-1)].Store(c)
+}
+
+func (t *connTable) grow(fd int) *connChunk {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := fd >> chunkBits
+	d := t.dir.Load()
+	if d == nil || i >= len(*d) {
+		n := 16
+		if d != nil {
+			n = len(*d)
+		}
+		for n <= i {
+			n *= 2
+		}
+		grown := make([]atomic.Pointer[connChunk], n)
+		if d != nil {
+			for j := range *d {
+				grown[j].Store((*d)[j].Load())
+			}
+		}
+		t.dir.Store(&grown)
+		d = &grown
+	}
+	ch := (*d)[i].Load()
+	if ch == nil {
+		ch = new(connChunk)
+		(*d)[i].Store(ch)
+	}
+	return ch
+}
+
+// clear empties fd's slot if it still holds c, and reports whether it did.
+func (t *connTable) clear(fd int, c *Conn) bool {
+	if ch := t.chunk(fd); ch != nil {
+		return ch[fd&(chunkSize-1)].CompareAndSwap(c, nil)
+	}
+	return false
+}
+
+// each calls f for every connection in the table.
+func (t *connTable) each(f func(*Conn)) {
+	d := t.dir.Load()
+	if d == nil {
+		return
+	}
+	for i := range *d {
+		ch := (*d)[i].Load()
+		if ch == nil {
+			continue
+		}
+		for j := range ch {
+			if c := ch[j].Load(); c != nil {
+				f(c)
+			}
+		}
+	}
 }

@@ -1,23 +1,31 @@
 package engine
 
 import (
+	"crypto/rand"
+	"sync"
+
 	"github.com/lullws/lull/frame"
 	"github.com/lullws/lull/poller"
 )
 
 // WriteMessage sends data as one message of type op (frame.OpText or
-// frame.OpBinary). It is safe from any goroutine. data is not retained:
-// what the socket does not take at once is copied to the connection's
-// queue. It fails with ErrClosed after a close frame has been sent, with
-// ErrNotOpen during the handshake, and with ErrWriteQueueFull when the
-// peer is not reading (see Config.WriteQueueLimit).
+// frame.OpBinary). It is safe from any goroutine; concurrent writes are
+// sent whole, one after the other. data is not retained: what the socket
+// does not take at once is copied to the connection's queue, so the
+// caller may reuse data as soon as WriteMessage returns.
+//
+// It fails with ErrNotOpen during the opening handshake, with ErrClosed
+// once a close frame has been sent (or the connection has closed), and
+// with ErrWriteQueueFull when Config.WriteQueueLimit bytes are already
+// queued because the peer is not reading; then nothing was sent and the
+// connection stays open: drop the message, retry later, or Close.
 //
 // Text must be valid UTF-8; the engine does not check what it sends.
 func (c *Conn) WriteMessage(op frame.Opcode, data []byte) error {
 	if op != frame.OpText && op != frame.OpBinary {
 		return ErrBadOpcode
 	}
-	return c.writeFrame(op, data, false)
+	return c.writeFrame(op, data, false, nil)
 }
 
 // Ping sends a ping with the given payload (at most 125 bytes).
@@ -25,7 +33,7 @@ func (c *Conn) Ping(data []byte) error {
 	if len(data) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
-	return c.writeFrame(frame.OpPing, data, false)
+	return c.writeFrame(frame.OpPing, data, false, nil)
 }
 
 // Pong sends a pong with the given payload (at most 125 bytes). Pongs
@@ -34,29 +42,29 @@ func (c *Conn) Pong(data []byte) error {
 	if len(data) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
-	return c.writeFrame(frame.OpPong, data, false)
+	return c.writeFrame(frame.OpPong, data, false, nil)
 }
 
 // Close starts the close handshake: it sends a close frame with code and
-// reason, after which no more messages may be sent. The connection closes
-// when the peer answers (OnClose reports the exchange), or after
-// Config.CloseTimeout. It is safe from any goroutine; a second call returns
-// ErrClosed.
+// reason (at most 123 bytes of UTF-8; frame.CloseNoStatus with no reason
+// sends an empty close payload), after which no more messages may be sent.
+// Codes that may not be sent (frame.CloseCode.Valid) are refused.
+// The close frame is queued even when the write queue is full. The
+// connection ends when the peer answers (a server then closes TCP, a
+// client waits for the server to) or after Config.CloseTimeout; OnClose
+// then reports the exchange. Close is safe from any goroutine; a second
+// call returns ErrClosed.
 func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	var payload [frame.MaxControlPayload]byte
 	n, err := frame.PutClose(payload[:], code, reason)
 	if err != nil {
 		return err
 	}
-	if err := c.writeFrame(frame.OpClose, payload[:n], false); err != nil {
+	if err := c.writeFrame(frame.OpClose, payload[:n], true, &CloseError{Code: code, Reason: reason}); err != nil {
 		return err
 	}
-	l := c.loop
-	l.post(func() {
+	c.loop.post(func() {
 		if c.state == stateOpen {
-			if c.closeErr == nil {
-				c.closeErr = &CloseError{Code: code, Reason: reason}
-			}
 			c.enterClosing()
 		}
 	})
@@ -65,7 +73,7 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 
 // sendClose sends a close frame from the loop: the reply to the peer's
 // close or the notice of a failure. A reason too long for the frame is cut.
-func (c *Conn) sendClose(code frame.CloseCode, reason string, force bool) {
+func (c *Conn) sendClose(code frame.CloseCode, reason string) {
 	var payload [frame.MaxControlPayload]byte
 	n := 0
 	if code != frame.CloseNoStatus {
@@ -77,95 +85,117 @@ func (c *Conn) sendClose(code frame.CloseCode, reason string, force bool) {
 			n, _ = frame.PutClose(payload[:], code, "")
 		}
 	}
-	c.writeFrame(frame.OpClose, payload[:n], force)
+	c.writeFrame(frame.OpClose, payload[:n], true, nil)
 }
 
 // writeFrame writes one final frame. force lets a close frame past a full
-// queue, so that a failing connection still says why.
-func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool) error {
+// queue, so that a failing connection still says why. closeErr, for a
+// close frame, is recorded as the connection's close reason in the same
+// critical section as the frame is sent, so that it precedes the answer.
+func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool, closeErr error) error {
 	h := frame.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
 	var hdr [frame.MaxHeaderSize]byte
-	if c.client {
+	client := c.client()
+	if client {
 		h.Masked = true
-		h.Key = c.loop.eng.maskKey()
+		h.Key = c.loop.keys.next()
 	}
 	hn := frame.PutHeader(hdr[:], h)
 
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case c.fd < 0 || c.closeSent:
-		return ErrClosed
-	case !c.canWrite:
-		return ErrNotOpen
+	if err := c.canSend(); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	if closeErr != nil && c.closeErr == nil {
+		c.closeErr = closeErr
 	}
 	st := &c.loop.stats
-	if op == frame.OpClose {
-		c.closeSent = true
-	} else if !op.IsControl() {
-		st.msgsOut.Add(1)
-	}
 	if c.out != nil {
-		if c.out.Len()-c.outOff >= c.loop.eng.queueLimit && !force {
+		if !force && len(c.out.B)-c.outOff >= c.loop.eng.queueLimit {
+			c.mu.Unlock()
 			st.queueFull.Add(1)
 			return ErrWriteQueueFull
 		}
+		c.countOut(op)
 		c.out.B = append(c.out.B, hdr[:hn]...)
 		start := len(c.out.B)
 		c.out.B = append(c.out.B, payload...)
-		if h.Masked {
+		if client {
 			frame.Mask(h.Key, 0, c.out.B[start:])
 		}
+		c.mu.Unlock()
 		return nil
 	}
+	c.countOut(op)
 
-	if h.Masked {
+	var err error
+	if client {
 		// A client masks a copy: the caller's payload is not modified.
 		buf := bufPool.Get()
 		buf.B = append(buf.B, hdr[:hn]...)
 		buf.B = append(buf.B, payload...)
 		frame.Mask(h.Key, 0, buf.B[hn:])
-		n, err := poller.Write(int(c.fd), buf.B)
-		if err != nil && err != poller.ErrWouldBlock {
-			bufPool.Put(buf)
-			return c.writeFailed(err)
-		}
-		st.bytesOut.Add(int64(n))
-		if n == len(buf.B) {
-			bufPool.Put(buf)
-			return nil
-		}
-		c.out, c.outOff, c.outSince = buf, n, c.loop.eng.now()
-		return nil
+		err = c.send(buf.B, nil)
+		bufPool.Put(buf)
+	} else {
+		err = c.send(hdr[:hn], payload)
 	}
+	c.mu.Unlock()
+	return err
+}
 
-	bufs := [2][]byte{hdr[:hn], payload}
-	n, err := poller.Writev(int(c.fd), bufs[:])
-	if err != nil && err != poller.ErrWouldBlock {
-		return c.writeFailed(err)
-	}
-	st.bytesOut.Add(int64(n))
-	if total := hn + len(payload); n < total {
-		// Queue what the socket did not take; the writable edge that
-		// follows flushes it.
-		c.out = bufPool.Get()
-		if n < hn {
-			c.out.B = append(c.out.B, hdr[n:hn]...)
-			c.out.B = append(c.out.B, payload...)
-		} else {
-			c.out.B = append(c.out.B, payload[n-hn:]...)
-		}
-		c.outOff = 0
-		c.outSince = c.loop.eng.now()
+// canSend reports whether a frame may be written now. c.mu is held.
+func (c *Conn) canSend() error {
+	switch {
+	case c.fd < 0 || c.wflags&wCloseSent != 0:
+		return ErrClosed
+	case c.wflags&wCanWrite == 0:
+		return ErrNotOpen
 	}
 	return nil
 }
 
-// writeFailed records a write error; the loop sees the socket's error on
-// its next event and closes the connection. c.mu is held.
-func (c *Conn) writeFailed(err error) error {
-	c.closeSent = true // nothing more can be sent
-	return err
+func (c *Conn) countOut(op frame.Opcode) {
+	if op == frame.OpClose {
+		c.wflags |= wCloseSent
+	} else if !op.IsControl() {
+		c.loop.stats.msgsOut.Add(1)
+	}
+}
+
+// send writes a and then b straight to the socket when nothing is queued,
+// and queues what the socket does not take; the writable edge that follows
+// flushes it. c.mu is held and c.out is nil.
+func (c *Conn) send(a, b []byte) error {
+	var n int
+	var err error
+	if len(b) == 0 {
+		n, err = poller.Write(int(c.fd), a)
+	} else {
+		bufs := [2][]byte{a, b}
+		n, err = poller.Writev(int(c.fd), bufs[:])
+	}
+	if err != nil && err != poller.ErrWouldBlock {
+		// Nothing more can be sent; the loop sees the socket's error on its
+		// next event and closes the connection.
+		c.wflags |= wCloseSent
+		return err
+	}
+	c.loop.stats.bytesOut.Add(int64(n))
+	if n == len(a)+len(b) {
+		return nil
+	}
+	c.out = bufPool.Get()
+	if n < len(a) {
+		c.out.B = append(c.out.B, a[n:]...)
+		c.out.B = append(c.out.B, b...)
+	} else {
+		c.out.B = append(c.out.B, b[n-len(a):]...)
+	}
+	c.outOff = 0
+	c.outSince = c.loop.tickPub.Load()
+	return nil
 }
 
 // writable flushes the queue when the socket has room again. Loop
@@ -191,7 +221,7 @@ func (c *Conn) writable() {
 			return
 		}
 		if err != nil {
-			c.closeSent = true
+			c.wflags |= wCloseSent
 			c.mu.Unlock()
 			c.closeNow(err)
 			return
@@ -199,10 +229,10 @@ func (c *Conn) writable() {
 	}
 	bufPool.Put(c.out)
 	c.out, c.outOff = nil, 0
-	closeAfter := c.closeAfter
+	closeAfter := c.wflags&wCloseAfter != 0
 	c.mu.Unlock()
 	if closeAfter {
-		c.closeNow(nil)
+		c.sendFIN()
 	}
 }
 
@@ -225,50 +255,35 @@ func NewPrepared(op frame.Opcode, data []byte) (*Prepared, error) {
 }
 
 // WritePrepared sends a prepared message. A server connection writes the
-// frame built once by NewPrepared; a client connection, which must mask
-// each frame with its own key, frames it anew. Errors are WriteMessage's.
+// bytes framed once by NewPrepared, without copying them unless the socket
+// does not take them at once; a client connection, which must mask each
+// frame with its own key, frames it anew. Errors are WriteMessage's.
 func (c *Conn) WritePrepared(pm *Prepared) error {
-	if c.client {
-		return c.writeFrame(pm.op, pm.payload, false)
+	if c.client() {
+		return c.writeFrame(pm.op, pm.payload, false, nil)
 	}
-	return c.writeRaw(pm.wire)
-}
-
-// writeRaw writes bytes that are already one or more whole frames.
-func (c *Conn) writeRaw(wire []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case c.fd < 0 || c.closeSent:
-		return ErrClosed
-	case !c.canWrite:
-		return ErrNotOpen
+	if err := c.canSend(); err != nil {
+		return err
 	}
 	st := &c.loop.stats
-	st.msgsOut.Add(1)
 	if c.out != nil {
-		if c.out.Len()-c.outOff >= c.loop.eng.queueLimit {
+		if len(c.out.B)-c.outOff >= c.loop.eng.queueLimit {
 			st.queueFull.Add(1)
 			return ErrWriteQueueFull
 		}
-		c.out.B = append(c.out.B, wire...)
+		st.msgsOut.Add(1)
+		c.out.B = append(c.out.B, pm.wire...)
 		return nil
 	}
-	n, err := poller.Write(int(c.fd), wire)
-	if err != nil && err != poller.ErrWouldBlock {
-		return c.writeFailed(err)
-	}
-	st.bytesOut.Add(int64(n))
-	if n < len(wire) {
-		c.out = bufPool.Get()
-		c.out.B = append(c.out.B, wire[n:]...)
-		c.outOff, c.outSince = 0, c.loop.eng.now()
-	}
-	return nil
+	st.msgsOut.Add(1)
+	return c.send(pm.wire, nil)
 }
 
-// Broadcast sends pm to every connection in conns and returns how many
-// sends failed (closed connections, full queues).
+// Broadcast sends pm to every connection in conns, framed once, and
+// returns how many sends failed (closed connections, full queues). It is
+// safe from any goroutine.
 func Broadcast(conns []*Conn, pm *Prepared) (failed int) {
 	for _, c := range conns {
 		if c.WritePrepared(pm) != nil {
@@ -276,4 +291,32 @@ func Broadcast(conns []*Conn, pm *Prepared) (failed int) {
 		}
 	}
 	return failed
+}
+
+// keySource hands out masking keys for client frames: 4 bytes at a time
+// from a batch read from crypto/rand, so that a key costs a copy, not a
+// system call.
+type keySource struct {
+	mu  sync.Mutex
+	buf [512]byte
+	pos int
+}
+
+func (k *keySource) next() (key [4]byte) {
+	k.mu.Lock()
+	if k.pos == 0 || k.pos+4 > len(k.buf) {
+		if _, err := rand.Read(k.buf[:]); err != nil {
+			// crypto/rand does not fail on supported systems (Go 1.24
+			// makes Read crash the program instead of returning).
+			panic("engine: crypto/rand failed: " + err.Error())
+		}
+		k.pos = 0
+	}
+	copy(key[:], k.buf[k.pos:])
+	k.pos += 4
+	if k.pos == len(k.buf) {
+		k.pos = 0
+	}
+	k.mu.Unlock()
+	return key
 }

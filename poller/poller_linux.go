@@ -134,7 +134,9 @@ func (p *Poller) Wait(timeout time.Duration) (events []Event, woken bool, err er
 		msec = int(ceilMillis(timeout))
 	}
 	p.mu.RLock()
-	if p.closed {
+	// closing, not just closed: Close's wake-up may have been consumed
+	// by an earlier Wait, and this one must not block Close for ever.
+	if p.closed || p.closing.Load() {
 		p.mu.RUnlock()
 		return nil, false, ErrClosed
 	}

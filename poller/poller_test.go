@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || darwin || freebsd
 
 package poller
 
@@ -15,9 +15,13 @@ import (
 // the test closes at cleanup.
 func socketpair(t testing.TB) (a, b int) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		unix.SetNonblock(fd, true)
+		unix.CloseOnExec(fd)
 	}
 	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
 	return fds[0], fds[1]
@@ -231,5 +235,97 @@ func TestWaitAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Wait+Wake+Read+Write allocated %v times per run", allocs)
+	}
+}
+
+func TestModify(t *testing.T) {
+	p := newPoller(t)
+	a, b := socketpair(t)
+	if err := p.Add(a, Readable); err != nil {
+		t.Fatal(err)
+	}
+	// Writable is not armed: a writable socket reports nothing.
+	if got, _ := waitFor(t, p, a, 20*time.Millisecond); got&Writable != 0 {
+		t.Fatalf("Writable reported without interest: %v", got)
+	}
+	// Arming a condition that already holds reports it.
+	if err := p.Modify(a, Readable|Writable); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := waitFor(t, p, a, time.Second); got&Writable == 0 {
+		t.Fatalf("after Modify(Readable|Writable): %v, want Writable", got)
+	}
+	// Readable disarmed: data raises nothing.
+	if err := p.Modify(a, Writable); err != nil {
+		t.Fatal(err)
+	}
+	Write(b, []byte("x"))
+	if got, _ := waitFor(t, p, a, 20*time.Millisecond); got&Readable != 0 {
+		t.Fatalf("Readable reported without interest: %v", got)
+	}
+	if err := p.Modify(a, Readable); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := waitFor(t, p, a, time.Second); got&Readable == 0 {
+		t.Fatalf("after Modify(Readable) with data pending: %v, want Readable", got)
+	}
+}
+
+func TestAddErrors(t *testing.T) {
+	p := newPoller(t)
+	a, _ := socketpair(t)
+	if err := p.Add(a, Readable); err != nil {
+		t.Fatal(err)
+	}
+	if goos == "linux" {
+		if err := p.Add(a, Readable); !errors.Is(err, unix.EEXIST) {
+			t.Fatalf("second Add = %v, want EEXIST", err)
+		}
+	}
+	if err := p.Add(-1, Readable); err == nil {
+		t.Fatal("Add(-1) succeeded")
+	}
+}
+
+func TestClose(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := p.Wait(-1); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != ErrClosed {
+			t.Fatalf("Wait after Close = %v, want ErrClosed", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close did not end a blocked Wait")
+	}
+	if err := p.Wake(); err != ErrClosed {
+		t.Fatalf("Wake after Close = %v", err)
+	}
+	if err := p.Add(0, Readable); err != ErrClosed {
+		t.Fatalf("Add after Close = %v", err)
+	}
+	if err := p.Close(); err != ErrClosed {
+		t.Fatalf("second Close = %v", err)
+	}
+}
+
+func TestEventsString(t *testing.T) {
+	if s := (Readable | HangUp).String(); s != "Readable|HangUp" {
+		t.Fatalf("String = %q", s)
 	}
 }

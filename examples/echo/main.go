@@ -6,9 +6,20 @@
 // -addr takes a comma-separated list of addresses and listens on each,
 // printing "listening on ADDR" once per address when ready. SIGINT or
 // SIGTERM shuts it down gracefully (close 1001 to every client).
+//
+// With -meminfo, each line "meminfo" read from standard input makes the
+// server collect garbage and answer with one line on standard output:
+//
+//	meminfo conns=N heap_inuse=B stack_inuse=B rss=B goroutines=N
+//
+// which is how the idle-memory test and the benchmarks measure what a
+// connection costs. rss is -1 where /proc/self/statm does not exist. A
+// line "heapprofile FILE" writes a heap profile (after a GC) to FILE and
+// answers "heapprofile done" or "heapprofile error: ...".
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -17,6 +28,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -28,10 +40,10 @@ import (
 
 func main() {
 	addrs := flag.String("addr", "127.0.0.1:9001", "comma-separated `addresses` to listen on")
-	readLimit := flag.Int64("read-limit", 0, "largest message accepted, in `bytes` (0: the engine's default, 64 MiB)")
+	readLimit := flag.Int64("read-limit", 0, "largest message accepted, in `bytes` (0: the engine's default, 64 MiB; -1: no limit)")
 	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
 	reusePort := flag.Bool("reuseport", false, "one listening socket per loop (SO_REUSEPORT)")
-	memInfo := flag.Bool("meminfo", false, "print the heap and resident memory on SIGUSR1, after a GC")
+	memInfo := flag.Bool("meminfo", false, "answer each \"meminfo\" line on standard input with the memory in use after a GC")
 	flag.Parse()
 
 	cfg := engine.Config{
@@ -55,23 +67,38 @@ func main() {
 		fmt.Printf("listening on %s\n", bound)
 	}
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
-	for s := range sig {
-		if s == syscall.SIGUSR1 {
-			if *memInfo {
-				printMemory(e)
-			}
-			continue
-		}
-		break
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	if *memInfo {
+		go answerMemInfo(e, stop)
 	}
+	<-stop
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := e.Shutdown(ctx); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
 	fmt.Println(e.Stats())
+}
+
+// answerMemInfo serves "meminfo" requests from standard input. End of
+// input stops the server, so that a parent that dies takes it along.
+func answerMemInfo(e *engine.Engine, stop chan<- os.Signal) {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		cmd, arg, _ := strings.Cut(strings.TrimSpace(in.Text()), " ")
+		switch cmd {
+		case "meminfo":
+			printMemory(e)
+		case "heapprofile":
+			if err := writeHeapProfile(arg); err != nil {
+				fmt.Println("heapprofile error:", err)
+			} else {
+				fmt.Println("heapprofile done")
+			}
+		}
+	}
+	stop <- os.Interrupt
 }
 
 // printMemory reports the process's memory after a full GC, so that a load
@@ -83,6 +110,19 @@ func printMemory(e *engine.Engine) {
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("meminfo conns=%d heap_inuse=%d stack_inuse=%d rss=%d goroutines=%d\n",
 		e.Stats().Open, ms.HeapInuse, ms.StackInuse, rss(), runtime.NumGoroutine())
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func rss() int64 {
