@@ -111,7 +111,8 @@ func PutClose(b []byte, code CloseCode, reason string) (int, error) {
 }
 
 // AppendClose appends the payload of a close frame to b, with the same rules
-// as PutClose.
+// as PutClose, and returns the extended slice. On error it returns b
+// unchanged.
 func AppendClose(b []byte, code CloseCode, reason string) ([]byte, error) {
 	if code == CloseNoStatus && reason == "" {
 		return b, nil

@@ -84,3 +84,19 @@ func TestCloseCodeString(t *testing.T) {
 		t.Errorf("String = %q", s)
 	}
 }
+
+func TestCloseAllocs(t *testing.T) {
+	var buf [MaxControlPayload]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		n, err := PutClose(buf[:], CloseGoingAway, "server restarting: please reconnect")
+		if err != nil {
+			panic(err)
+		}
+		if _, _, err := ParseClose(buf[:n]); err != nil {
+			panic(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("close payload encode+decode allocates %v times", allocs)
+	}
+}

@@ -12,6 +12,7 @@ type Error struct {
 	Reason string
 }
 
+// Error returns the reason, prefixed with "websocket: ".
 func (e *Error) Error() string { return "websocket: " + e.Reason }
 
 // Protocol violations reported by DecodeHeader, Parser and the close-frame

@@ -75,3 +75,79 @@ func ExampleParser() {
 	// ping "are you there?"
 	// text message "Hello, world"
 }
+
+// A text message arrives in frames that may cut a character in two. The
+// validator carries the partial character over, and fails on the first
+// byte that cannot continue the text: here the 90 after f4, which would
+// make a code point above U+10FFFF.
+func ExampleUTF8Validator() {
+	var v frame.UTF8Validator
+	for _, piece := range [][]byte{
+		[]byte("caf\xc3"),  // "caf" and the first byte of "é"
+		[]byte("\xa9 ok "), // the rest of "é"
+		[]byte("\xf4"),     // may start U+100000-U+10FFFF
+		[]byte("\x90!"),    // but not U+110000
+	} {
+		n, ok := v.Validate(piece)
+		fmt.Printf("%q: valid=%v n=%d complete=%v\n", piece, ok, n, v.Complete())
+		if !ok {
+			fmt.Println("fail the connection with", frame.CloseInvalidPayload)
+			break
+		}
+	}
+	// Output:
+	// "caf\xc3": valid=true n=4 complete=false
+	// "\xa9 ok ": valid=true n=5 complete=true
+	// "\xf4": valid=true n=1 complete=false
+	// "\x90!": valid=false n=0 complete=false
+	// fail the connection with 1007 (invalid payload data)
+}
+
+// ValidUTF8 checks a whole message at once.
+func ExampleValidUTF8() {
+	fmt.Println(frame.ValidUTF8([]byte("κόσμε")))
+	fmt.Println(frame.ValidUTF8([]byte("\xed\xa0\x80"))) // a surrogate
+	fmt.Println(frame.ValidUTF8([]byte("\xce")))         // ends inside a character
+	// Output:
+	// true
+	// false
+	// false
+}
+
+// Build the payload of a close frame, then the frame itself.
+func ExamplePutClose() {
+	var payload [frame.MaxControlPayload]byte
+	n, err := frame.PutClose(payload[:], frame.CloseGoingAway, "restarting")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	wire := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpClose}, payload[:n])
+	fmt.Printf("% x\n", wire)
+
+	_, err = frame.PutClose(payload[:], frame.CloseAbnormal, "") // 1006 is never sent
+	fmt.Println(err)
+	// Output:
+	// 88 0c 03 e9 72 65 73 74 61 72 74 69 6e 67
+	// frame: close code may not be sent on the wire
+}
+
+// Read the payload of a received close frame, and decide what to answer.
+func ExampleParseClose() {
+	for _, payload := range [][]byte{
+		{0x03, 0xe8, 'b', 'y', 'e'}, // 1000 "bye"
+		{},                          // no code
+		{0x03, 0xed},                // 1005 must not appear on the wire
+	} {
+		code, reason, err := frame.ParseClose(payload)
+		if err != nil {
+			fmt.Printf("%v: answer %v\n", err, err.(*frame.Error).Code)
+			continue
+		}
+		fmt.Printf("peer closed with %v %q\n", code, reason)
+	}
+	// Output:
+	// peer closed with 1000 (normal closure) "bye"
+	// peer closed with 1005 (no status) ""
+	// websocket: invalid close code: answer 1002 (protocol error)
+}

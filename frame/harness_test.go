@@ -68,10 +68,11 @@ const (
 	chopFrames
 	chopBytes
 	chopRandom
+	chop997 // 997-byte writes, as Autobahn 1.1.8 and 1.2.8 send
 )
 
 func (c chopping) String() string {
-	return [...]string{"whole", "frame-by-frame", "byte-by-byte", "random"}[c]
+	return [...]string{"whole", "frame-by-frame", "byte-by-byte", "random", "997-byte-writes"}[c]
 }
 
 var choppings = []chopping{chopWhole, chopFrames, chopBytes, chopRandom}
@@ -96,6 +97,14 @@ func chop(frames [][]byte, c chopping, rng *rand.Rand) [][]byte {
 		return out
 	}
 	var out [][]byte
+	if c == chop997 {
+		for len(all) > 0 {
+			n := min(len(all), 997)
+			out = append(out, all[:n])
+			all = all[n:]
+		}
+		return out
+	}
 	for len(all) > 0 {
 		n := 1 + rng.Intn(min(len(all), 1+rng.Intn(40)))
 		out = append(out, all[:n])

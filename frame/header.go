@@ -36,10 +36,11 @@ func (h *Header) Size() int {
 }
 
 // PutHeader encodes h into b and returns the number of bytes written,
-// h.Size(). b must have room for them (MaxHeaderSize bytes always
-// suffice); like encoding/binary's Put functions, PutHeader panics if it
-// does not. h.Length must not be negative, h.Opcode must fit in 4 bits and
-// h.Rsv in 3.
+// h.Size(), using the shortest length encoding. b must have room for them
+// (MaxHeaderSize bytes always suffice); like encoding/binary's Put
+// functions, PutHeader panics if it does not. h.Length must not be
+// negative (PutHeader panics); only the low 4 bits of h.Opcode and the low
+// 3 of h.Rsv are encoded. PutHeader allocates nothing.
 func PutHeader(b []byte, h Header) int {
 	b0 := byte(h.Opcode&0xF) | (h.Rsv&0x7)<<4
 	if h.Fin {
@@ -121,9 +122,12 @@ func headerSize(b0, b1 byte) int {
 // than needed are accepted.
 //
 // DecodeHeader checks only what the header alone can violate: a 64-bit
-// length with its most significant bit set is ErrLengthOverflow. The rules
-// that depend on the connection (reserved bits, opcodes, masking, control
-// frame limits, fragmentation) are the Parser's.
+// length with its most significant bit set is ErrLengthOverflow, returned
+// with n == 0 and more == 0. The rules that depend on the connection
+// (reserved bits, opcodes, masking, control frame limits, fragmentation)
+// are the Parser's.
+//
+// DecodeHeader does not retain b and allocates nothing.
 func DecodeHeader(b []byte) (h Header, n, more int, err error) {
 	if len(b) < 2 {
 		return Header{}, 0, 2 - len(b), nil

@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"testing"
 )
@@ -134,4 +135,99 @@ func TestAppendFrame(t *testing.T) {
 	if string(payload) != "Hello" {
 		t.Fatalf("AppendFrame modified its payload argument")
 	}
+}
+
+// FuzzHeader checks the header codec both ways. Any header PutHeader can
+// encode decodes back unchanged, in the shortest form, from exactly Size
+// bytes, and every shorter prefix asks for exactly the missing bytes once
+// the first two are known. Any bytes DecodeHeader is given decode as the
+// independent refDecodeHeader decodes them, and what they decode to
+// encodes back to a header no longer than the original.
+func FuzzHeader(f *testing.F) {
+	f.Add([]byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d}, true, uint8(0), uint8(1), true, uint32(0x37fa213d), uint64(5))
+	f.Add([]byte{0x82, 0x7e, 0x00, 0x05}, false, uint8(7), uint8(0xf), false, uint32(0), uint64(126))
+	f.Add([]byte{0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0}, true, uint8(4), uint8(2), true, uint32(1), uint64(1<<63-1))
+	f.Add([]byte{0x02, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4}, false, uint8(0), uint8(8), false, uint32(0), uint64(65536))
+	f.Fuzz(func(t *testing.T, wire []byte, fin bool, rsv, op uint8, masked bool, key uint32, length uint64) {
+		// Encode, then decode.
+		h := Header{Fin: fin, Rsv: rsv & 7, Opcode: Opcode(op & 0xF), Masked: masked, Length: int64(length &^ (1 << 63))}
+		if masked {
+			binary.BigEndian.PutUint32(h.Key[:], key)
+		}
+		var buf [MaxHeaderSize]byte
+		n := PutHeader(buf[:], h)
+		if n != h.Size() {
+			t.Fatalf("%+v: PutHeader wrote %d bytes, Size says %d", h, n, h.Size())
+		}
+		minimal := 2
+		switch {
+		case h.Length > 0xFFFF:
+			minimal += 8
+		case h.Length > 125:
+			minimal += 2
+		}
+		if masked {
+			minimal += 4
+		}
+		if n != minimal {
+			t.Fatalf("%+v: encoded in %d bytes, the shortest form is %d", h, n, minimal)
+		}
+		got, m, more, err := DecodeHeader(buf[:n])
+		if err != nil || m != n || more != 0 || got != h {
+			t.Fatalf("%+v: DecodeHeader(%x) = %+v, %d, %d, %v", h, buf[:n], got, m, more, err)
+		}
+		if ref, size, _ := refDecodeHeader(buf[:n]); ref != h || size != n {
+			t.Fatalf("%+v: reference decodes %x as %+v, %d", h, buf[:n], ref, size)
+		}
+		for k := 0; k < n; k++ {
+			_, m, more, err := DecodeHeader(buf[:k])
+			want := n - k
+			if k < 2 {
+				want = 2 - k
+			}
+			if m != 0 || more != want || err != nil {
+				t.Fatalf("%x[:%d]: n=%d more=%d err=%v, want more=%d", buf[:n], k, m, more, err, want)
+			}
+		}
+
+		// Decode arbitrary bytes.
+		dh, dn, dmore, derr := DecodeHeader(wire)
+		ref, size, overflow := refDecodeHeader(wire)
+		switch {
+		case overflow:
+			if derr != ErrLengthOverflow || dn != 0 || dmore != 0 {
+				t.Fatalf("%x: DecodeHeader = %d, %d, %v; want ErrLengthOverflow", wire, dn, dmore, derr)
+			}
+		case size == 0:
+			if derr != nil || dn != 0 || dmore <= 0 || dmore > MaxHeaderSize-len(wire) {
+				t.Fatalf("%x: DecodeHeader = %d, %d, %v; want a request for more bytes", wire, dn, dmore, derr)
+			}
+			if len(wire) >= 2 {
+				full := 2
+				switch wire[1] & 0x7F {
+				case 126:
+					full += 2
+				case 127:
+					full += 8
+				}
+				if wire[1]&0x80 != 0 {
+					full += 4
+				}
+				if len(wire)+dmore != full {
+					t.Fatalf("%x: DecodeHeader asks for %d more bytes, the header is %d bytes", wire, dmore, full)
+				}
+			}
+		default:
+			if derr != nil || dn != size || dmore != 0 || dh != ref {
+				t.Fatalf("%x: DecodeHeader = %+v, %d, %d, %v; reference says %+v, %d", wire, dh, dn, dmore, derr, ref, size)
+			}
+			if dh.Size() > dn {
+				t.Fatalf("%x: re-encoding %+v takes %d bytes, more than the %d read", wire, dh, dh.Size(), dn)
+			}
+			again, _, _, err := DecodeHeader(AppendHeader(nil, dh))
+			if err != nil || again != dh {
+				t.Fatalf("%x: %+v re-encodes and decodes as %+v, %v", wire, dh, again, err)
+			}
+		}
+	})
 }

@@ -25,7 +25,10 @@ type Fragment struct {
 	// FrameEnd reports the last bytes of the current frame.
 	FrameEnd bool
 
-	// End reports the last bytes of the message or control frame.
+	// End reports the last bytes of the message or control frame. For a
+	// text message, End also means that the whole message is valid UTF-8
+	// (unless Compressed, or Parser.SkipUTF8 is set); for a close frame,
+	// that its payload is one ParseClose accepts.
 	End bool
 
 	// Compressed reports that the message's first frame had RSV1 set
@@ -48,6 +51,9 @@ type Fragment struct {
 // copied. Its zero value reads frames from a client (masked) with no
 // message size limit and no extensions; set the configuration fields before
 // the first call to Next.
+//
+// A Parser belongs to one goroutine at a time. It is about 100 bytes and
+// holds no other memory, so it can be embedded in every connection.
 //
 // After Next returns an error the parser is failed: every later call
 // returns the same error. The caller should send a close frame with the
@@ -121,15 +127,23 @@ func (p *Parser) Reset() {
 }
 
 // Next reads from the start of b and returns the number of bytes it
-// consumed. When ok is true, those bytes completed the fragment f; call Next
-// again with b[n:], which may hold more. When ok is false and err is nil,
-// all of b was consumed and the parser needs more input.
+// consumed. When ok is true, those bytes (at least one) completed the
+// fragment f; call Next again with b[n:], which may hold more. When ok is
+// false and err is nil, all of b was consumed and the parser needs more
+// input. b may be empty.
 //
 // Next unmasks payload bytes in place, so b is modified. f.Payload aliases
-// b.
+// b. The parser keeps no reference to b: only the bytes of an incomplete
+// header are copied, into the parser itself.
 //
 // A frame whose payload is empty is still returned, as a fragment with an
 // empty payload, as soon as its header is complete.
+//
+// When a text message turns out invalid at a byte of b, Next first returns
+// the valid bytes before that byte, if any, as a fragment with FrameEnd and
+// End unset, and leaves the offending byte unconsumed; the next call, with
+// the rest of b, returns ErrInvalidUTF8. What is delivered before an error
+// thus does not depend on how the stream was split into reads.
 func (p *Parser) Next(b []byte) (f Fragment, n int, ok bool, err error) {
 	if p.err != nil {
 		return f, 0, false, p.err
