@@ -2,11 +2,37 @@ package frame
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
 )
+
+// A maskKernel is one implementation of mask: it XORs b with the key k
+// rotated so that k's low byte applies to b[0].
+type maskKernel struct {
+	name string
+	fn   func(k uint32, b []byte)
+}
+
+// maskImpls returns Mask itself, then every kernel this build can run on
+// this machine: the pure-Go one and the assembly ones of archKernels.
+func maskImpls() []maskKernel {
+	impls := []maskKernel{{"Mask", nil}, {"go", maskGo}}
+	return append(impls, archKernels()...)
+}
+
+// apply masks b with impl as Mask would, returning the next pos.
+func (impl maskKernel) apply(key [4]byte, pos int, b []byte) int {
+	if impl.fn == nil {
+		return Mask(key, pos, b)
+	}
+	pos &= 3
+	impl.fn(bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos), b)
+	return (pos + len(b)) & 3
+}
 
 // naiveMask is the reference: RFC 6455 §5.3 written out one byte at a time.
 func naiveMask(key [4]byte, pos int, b []byte) int {
@@ -74,11 +100,17 @@ var testKeys = [][4]byte{
 	{0xff, 0x00, 0xff, 0x00},
 }
 
-// TestMask checks Mask against the byte-at-a-time reference for every
+// TestMask checks Mask and every kernel against the byte-at-a-time reference for every
 // length in maskLengths, every starting pos, and every offset from a 64-byte
 // boundary that matters to an aligned loop, and checks that it writes
 // nothing outside the slice.
 func TestMask(t *testing.T) {
+	for _, impl := range maskImpls() {
+		t.Run(impl.name, func(t *testing.T) { testMask(t, impl) })
+	}
+}
+
+func testMask(t *testing.T, impl maskKernel) {
 	for _, n := range maskLengths() {
 		offs := 64
 		if n > 300 {
@@ -91,7 +123,7 @@ func TestMask(t *testing.T) {
 				fill(b, uint64(off*4+pos))
 				want := bytes.Clone(b)
 				wantPos := naiveMask(key, pos, want)
-				if got := Mask(key, pos, b); got != wantPos {
+				if got := impl.apply(key, pos, b); got != wantPos {
 					t.Fatalf("n=%d off=%d pos=%d: returned %d, want %d", n, off, pos, got, wantPos)
 				}
 				if !bytes.Equal(b, want) {
@@ -103,9 +135,15 @@ func TestMask(t *testing.T) {
 	}
 }
 
-// TestMaskChunked checks that masking a payload in pieces, passing each
+// TestMaskChunked checks, for Mask and every kernel, that masking a payload in pieces, passing each
 // call's result to the next, equals masking it at once.
 func TestMaskChunked(t *testing.T) {
+	for _, impl := range maskImpls() {
+		t.Run(impl.name, func(t *testing.T) { testMaskChunked(t, impl) })
+	}
+}
+
+func testMaskChunked(t *testing.T, impl maskKernel) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range maskLengths() {
 		for pos := 0; pos < 4; pos++ {
@@ -119,7 +157,7 @@ func TestMaskChunked(t *testing.T) {
 				p := pos
 				for rest := got; len(rest) > 0; {
 					k := 1 + r.IntN(min(len(rest), 1+[]int{3, 17, 80, 2000}[trial]))
-					p = Mask(key, p, rest[:k])
+					p = impl.apply(key, p, rest[:k])
 					rest = rest[k:]
 				}
 				if p != wantPos {
@@ -170,8 +208,9 @@ func firstDiff(a, b []byte) int {
 // maskBenchSizes are the payload sizes the masking benchmarks report.
 var maskBenchSizes = []int{16, 128, 1 << 10, 4 << 10, 16 << 10, 64 << 10}
 
-// BenchmarkMask measures Mask beside the naive byte loop at each size, on a
-// 64-byte aligned buffer. Compare implementations with
+// BenchmarkMask measures, at each size and on a 64-byte aligned buffer, the
+// naive byte loop, the pure-Go kernel, each assembly kernel this machine can
+// run, and Mask itself (which picks among them). Compare implementations with
 //
 //	go test -run '^$' -bench 'Mask$' -count 6 ./frame | benchstat -col /impl -
 func BenchmarkMask(b *testing.B) {
@@ -181,6 +220,11 @@ func BenchmarkMask(b *testing.B) {
 			b.Run("impl=naive", func(b *testing.B) {
 				benchMask(b, n, 0, func(buf []byte) { naiveMask(key, 1, buf) })
 			})
+			for _, impl := range maskImpls()[1:] {
+				b.Run("impl="+impl.name, func(b *testing.B) {
+					benchMask(b, n, 0, func(buf []byte) { impl.apply(key, 1, buf) })
+				})
+			}
 			b.Run("impl=Mask", func(b *testing.B) {
 				benchMask(b, n, 0, func(buf []byte) { Mask(key, 1, buf) })
 			})
@@ -202,4 +246,23 @@ func sizeName(n int) string {
 		return fmt.Sprintf("%dKiB", n>>10)
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// BenchmarkMaskUnaligned is BenchmarkMask for payloads that start 6 bytes
+// past a 64-byte boundary, as the payload of a short client frame does in a
+// read buffer.
+func BenchmarkMaskUnaligned(b *testing.B) {
+	key := testKeys[0]
+	for _, n := range maskBenchSizes {
+		b.Run(fmt.Sprintf("size=%s", sizeName(n)), func(b *testing.B) {
+			for _, impl := range maskImpls()[1:] {
+				b.Run("impl="+impl.name, func(b *testing.B) {
+					benchMask(b, n, 6, func(buf []byte) { impl.apply(key, 1, buf) })
+				})
+			}
+			b.Run("impl=Mask", func(b *testing.B) {
+				benchMask(b, n, 6, func(buf []byte) { Mask(key, 1, buf) })
+			})
+		})
+	}
 }

@@ -1,0 +1,4 @@
+package frame
+
+// archKernels lists the assembly kernels this build can run: none.
+func archKernels() []maskKernel { return nil }
