@@ -27,7 +27,11 @@ func Mask(key [4]byte, pos int, b []byte) int {
 	// The key as a little-endian word, rotated so that its low byte is the
 	// one that applies to b[0].
 	k := bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos)
-	mask(k, b)
+	if useAsm && len(b) >= maskAsmMin {
+		maskAsm(b, k)
+	} else {
+		maskGo(b, k)
+	}
 	return (pos + len(b)) & 3
 }
 
@@ -41,7 +45,7 @@ func Mask(key [4]byte, pos int, b []byte) int {
 // bounds check of each iteration is hoisted by the _ = b[127]. An unsafe
 // pointer walk measured within noise of this, and aligning to 8 bytes first
 // measured slower, so neither is used.
-func maskGo(k uint32, b []byte) {
+func maskGo(b []byte, k uint32) {
 	w := uint64(k) | uint64(k)<<32
 	for len(b) >= 128 {
 		_ = b[127]

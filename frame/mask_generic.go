@@ -1,5 +1,11 @@
+//go:build purego || !amd64
+
 package frame
 
-// mask XORs b with the rotated key k; see maskGo. Without assembly, that is
-// all there is.
-func mask(k uint32, b []byte) { maskGo(k, b) }
+// Without assembly, Mask always uses maskGo.
+const (
+	useAsm     = false
+	maskAsmMin = 0
+)
+
+func maskAsm(b []byte, k uint32) { maskGo(b, k) }

@@ -1,3 +1,5 @@
+//go:build purego || !amd64
+
 package frame
 
 // archKernels lists the assembly kernels this build can run: none.

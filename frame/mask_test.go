@@ -14,7 +14,7 @@ import (
 // rotated so that k's low byte applies to b[0].
 type maskKernel struct {
 	name string
-	fn   func(k uint32, b []byte)
+	fn   func(b []byte, k uint32)
 }
 
 // maskImpls returns Mask itself, then every kernel this build can run on
@@ -30,7 +30,7 @@ func (impl maskKernel) apply(key [4]byte, pos int, b []byte) int {
 		return Mask(key, pos, b)
 	}
 	pos &= 3
-	impl.fn(bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos), b)
+	impl.fn(b, bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos))
 	return (pos + len(b)) & 3
 }
 
