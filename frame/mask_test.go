@@ -266,3 +266,48 @@ func BenchmarkMaskUnaligned(b *testing.B) {
 		})
 	}
 }
+
+// FuzzMask checks Mask and every kernel against the byte-at-a-time
+// reference for any payload, key, starting pos and offset from a 64-byte
+// boundary, and checks that masking in the pieces cuts describes gives the
+// same bytes and final pos as masking at once.
+func FuzzMask(f *testing.F) {
+	for _, n := range []int{0, 1, 3, 4, 7, 8, 15, 16, 31, 32, 63, 64, 65, 127, 128, 129, 255, 256, 300, 1025} {
+		data := make([]byte, n)
+		fill(data, uint64(n))
+		f.Add(data, uint32(0x3d21fa37), uint8(n%4), uint8(n%64), []byte{byte(n % 7), 0, 63})
+	}
+	f.Fuzz(func(t *testing.T, data []byte, key32 uint32, pos, off uint8, cuts []byte) {
+		var key [4]byte
+		binary.LittleEndian.PutUint32(key[:], key32)
+		want := bytes.Clone(data)
+		wantPos := naiveMask(key, int(pos), want)
+		n, o := len(data), int(off%64)
+		for _, impl := range maskImpls() {
+			whole, b := alignedBuffer(n, o)
+			copy(b, data)
+			if got := impl.apply(key, int(pos), b); got != wantPos {
+				t.Fatalf("%s: n=%d off=%d pos=%d: returned %d, want %d", impl.name, n, o, pos, got, wantPos)
+			}
+			if !bytes.Equal(b, want) {
+				t.Fatalf("%s: n=%d off=%d pos=%d: first difference at byte %d", impl.name, n, o, pos, firstDiff(b, want))
+			}
+			checkGuards(t, whole, n, o)
+		}
+
+		// Each cut byte is the length of the next piece (0 means 1).
+		got := bytes.Clone(data)
+		p := int(pos & 3) // with no piece, Mask is never called to reduce pos
+		for i, rest := 0, got; len(rest) > 0; i++ {
+			k := len(rest)
+			if len(cuts) > 0 {
+				k = min(int(cuts[i%len(cuts)])+1, len(rest))
+			}
+			p = Mask(key, p, rest[:k])
+			rest = rest[k:]
+		}
+		if p != wantPos || !bytes.Equal(got, want) {
+			t.Fatalf("chunked: n=%d pos=%d cuts=%v: final pos %d (want %d), first difference at byte %d", n, pos, cuts, p, wantPos, firstDiff(got, want))
+		}
+	})
+}
