@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"testing"
@@ -175,7 +176,7 @@ func testMaskChunked(t *testing.T, impl maskKernel) {
 // low two bits count.
 func TestMaskPos(t *testing.T) {
 	key := testKeys[0]
-	for _, pos := range []int{-8, -5, -1, 4, 5, 7, 1 << 40} {
+	for _, pos := range []int{math.MinInt, -8, -5, -1, 4, 5, 7, math.MaxInt} {
 		b := make([]byte, 37)
 		fill(b, 9)
 		want := bytes.Clone(b)
