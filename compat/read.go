@@ -236,7 +236,7 @@ func (c *Conn) beginMessage() (int, error) {
 // permanent. Once this method returns a non-nil error, all subsequent calls
 // to this method return the same error.
 func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
-	if c.ev != nil {
+	if c.ev.Load() != nil {
 		return noFrame, nil, errEvented
 	}
 	messageType, err = c.beginMessage()
@@ -299,7 +299,7 @@ func (r *messageReader) Read(b []byte) (int, error) {
 // reading from that reader to a buffer. The returned slice is newly
 // allocated and belongs to the caller.
 func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
-	if c.ev != nil {
+	if c.ev.Load() != nil {
 		return noFrame, nil, errEvented
 	}
 	messageType, err = c.beginMessage()
