@@ -114,7 +114,7 @@ func (p *wsPeer) setup(res upgrade.Result) {
 	if p.client {
 		ownNoCtx, peerNoCtx, ownBits = d.ClientNoContextTakeover, d.ServerNoContextTakeover, d.ClientMaxWindowBits
 	}
-	level := 6
+	level := frame.DefaultCompressionLevel
 	if ownBits != 0 && ownBits < 15 {
 		level = frame.HuffmanOnly
 	}
@@ -563,6 +563,7 @@ func TestDeflateTakeoverServer(t *testing.T) {
 	if !res.Deflate || res.DeflateParams.ClientNoContextTakeover || res.DeflateParams.ServerNoContextTakeover {
 		t.Fatalf("negotiated %+v, want context takeover both ways", res)
 	}
+	p.comp, _ = frame.NewCompressor(6, true) // level 1 refers only to the previous message
 	msg := deflatePayload("json", 4000)
 	var sizes []int
 	for i := 0; i < 20; i++ {
