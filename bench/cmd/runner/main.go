@@ -277,7 +277,9 @@ func build(targets []string) (*bins, []string, []string, error) {
 			err = goBuild(".", out, "./servers/"+t)
 		}
 		if err != nil {
-			if t == "compat" {
+			if _, statErr := os.Stat("../compat"); t == "compat" && statErr != nil {
+				// The compat package is not in this tree yet: skip it. Once
+				// it is, a server that does not build is an error.
 				first, _, _ := strings.Cut(err.Error(), "\n")
 				skipped = append(skipped, fmt.Sprintf("compat: does not build yet (%s)", first))
 				continue
