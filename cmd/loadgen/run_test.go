@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -284,5 +285,78 @@ func TestProgressLines(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
 	if len(lines) < 2 || !strings.Contains(lines[1], "measuring") || !strings.Contains(lines[1], "open 5") || !strings.Contains(lines[1], "msg/s") {
 		t.Errorf("progress:\n%s", errOut.String())
+	}
+}
+
+// stallingServer answers the opening handshake of the first `answer`
+// connections and then holds the others without a word, until the test ends.
+func stallingServer(t *testing.T, answer int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		defer close(done)
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+			if n >= answer {
+				continue
+			}
+			go func() {
+				br := bufio.NewReader(c)
+				var key string
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Sec-WebSocket-Key") {
+						key = strings.TrimSpace(v)
+					}
+					if line == "\r\n" {
+						break
+					}
+				}
+				var acc [28]byte
+				upgrade.ComputeAccept(&acc, []byte(key))
+				io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+string(acc[:])+"\r\n\r\n")
+			}()
+		}
+	}()
+	return "ws://" + ln.Addr().String() + "/"
+}
+
+func TestTimeouts(t *testing.T) {
+	// Nobody answers at all: the probe fails with a clear error.
+	url := stallingServer(t, 0)
+	cfg := testConfig(t, "-url", url, "-conns", "3", "-dial-timeout", "300ms")
+	_, err := execute(context.Background(), cfg, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no answer within -dial-timeout") {
+		t.Errorf("error %v", err)
+	}
+
+	// The probe and 2 connections are answered, the other 4 time out.
+	url = stallingServer(t, 3)
+	cfg = testConfig(t, "-url", url, "-conns", "6", "-mode", "idle", "-dial-timeout", "300ms", "-duration", "100ms")
+	rep, err := execute(context.Background(), cfg, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Connect.Connected != 2 || len(rep.Connect.Failures) != 1 || rep.Connect.Failures[0] != (causeCount{causeTimeout, 4}) {
+		t.Errorf("connected %d, failures %+v", rep.Connect.Connected, rep.Connect.Failures)
 	}
 }
