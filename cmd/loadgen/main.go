@@ -229,6 +229,7 @@ func (r *loadRun) report(interrupted bool, connStart, connEnd int64, before, aft
 	rp.Sent = after.sent - before.sent
 	rp.Received = after.recv - before.recv
 	rp.QueueFull = after.queueFull - before.queueFull
+	rp.TotalReceived = after.recv
 	if rp.Seconds > 0 {
 		rp.PerSecond = float64(rp.Received) / rp.Seconds
 	}

@@ -32,18 +32,20 @@ type report struct {
 	ErrorSample []string     `json:"error_samples,omitempty"`
 
 	// Measurement window.
-	Seconds   float64  `json:"seconds"`
-	Sent      int64    `json:"messages_sent"`
-	Received  int64    `json:"messages_received"`
-	QueueFull int64    `json:"sends_dropped_queue_full"`
-	PerSecond float64  `json:"per_second"` // round trips (echo) or messages received (rate) per second
-	Unit      string   `json:"unit"`
-	Latency   latency  `json:"latency"`
-	BadEchoes int64    `json:"bad_echoes"`
-	BadSample []string `json:"bad_echo_samples,omitempty"`
-	BytesOut  int64    `json:"bytes_sent"`     // on the wire, headers included
-	BytesIn   int64    `json:"bytes_received"` // on the wire
-	CPU       struct {
+	Seconds   float64 `json:"seconds"`
+	Sent      int64   `json:"messages_sent"`
+	Received  int64   `json:"messages_received"`
+	QueueFull int64   `json:"sends_dropped_queue_full"`
+	PerSecond float64 `json:"per_second"` // round trips (echo) or messages received (rate) per second
+	Unit      string  `json:"unit"`
+	Latency   latency `json:"latency"`
+	// Over the whole run, connect and warm-up included.
+	TotalReceived int64    `json:"messages_received_total"`
+	BadEchoes     int64    `json:"bad_echoes"`
+	BadSample     []string `json:"bad_echo_samples,omitempty"`
+	BytesOut      int64    `json:"bytes_sent"`     // on the wire, headers included
+	BytesIn       int64    `json:"bytes_received"` // on the wire
+	CPU           struct {
 		UserSeconds   float64 `json:"user_seconds"`
 		SystemSeconds float64 `json:"system_seconds"`
 		Percent       float64 `json:"percent"` // of one CPU, over the window

@@ -75,6 +75,9 @@ func TestEchoRun(t *testing.T) {
 	if rep.Received == 0 || rep.BadEchoes != 0 || abs(rep.Latency.Count-rep.Received) > 3*20 {
 		t.Fatalf("received %d, bad %d, latency samples %d:\n%s", rep.Received, rep.BadEchoes, rep.Latency.Count, out.String())
 	}
+	if rep.TotalReceived < rep.Received {
+		t.Errorf("%d received in all, fewer than the window's %d", rep.TotalReceived, rep.Received)
+	}
 	if rep.Latency.P50 <= 0 || rep.Latency.P50 > rep.Latency.P99 || rep.Latency.P99 > rep.Latency.Max {
 		t.Errorf("latency out of order: %+v", rep.Latency)
 	}

@@ -511,6 +511,7 @@ type loadReport struct {
 	} `json:"connect"`
 	Dropped   int64   `json:"dropped"`
 	Received  int64   `json:"messages_received"`
+	Total     int64   `json:"messages_received_total"`
 	PerSecond float64 `json:"per_second"`
 	BadEchoes int64   `json:"bad_echoes"`
 	Latency   struct {
@@ -698,10 +699,11 @@ wait:
 		m[r.key+"_p99_us"] = rep.Latency.P99
 		m[r.key+"_p999_us"] = rep.Latency.P999
 		m[r.key+"_loadgen_cpu_pct"] = rep.CPU.Percent
-		if rep.Received > 0 {
-			// Over the whole loadgen run (connect and warm-up too), so
-			// an upper bound; the same for every target.
-			m[r.key+"_server_cpu_us"] = float64(cpu.Microseconds()) / float64(rep.Received)
+		if rep.Total > 0 {
+			// The server's CPU time over the whole load generator run
+			// (connect, warm-up, window, close) per message it echoed in
+			// that run.
+			m[r.key+"_server_cpu_us"] = float64(cpu.Microseconds()) / float64(rep.Total)
 		}
 		fmt.Printf("   %-9s %9.0f/s  p50 %7.0fµs  p99 %8.0fµs  p99.9 %8.0fµs  loadgen CPU %3.0f%%\n",
 			r.key, rep.PerSecond, rep.Latency.P50, rep.Latency.P99, rep.Latency.P999, rep.CPU.Percent)

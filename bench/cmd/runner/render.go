@@ -132,7 +132,7 @@ func (r *results) markdown() string {
 		p("")
 		p("## Echo, %d connections, %d-byte messages", n, s.Size)
 		p("")
-		p("Closed loop: each connection sends, waits for the echo (checked byte for byte), sends again; %v window after %v warm-up. Server CPU is its user+system time over the whole load generator run divided by the round trips of the window (an upper bound, alike for all).", s.Duration, s.Warmup)
+		p("Closed loop: each connection sends, waits for the echo (checked byte for byte), sends again; %v window after %v warm-up. Server CPU is its user+system time over the whole load generator run (connect, warm-up, window, close) divided by the messages it echoed in that run.", s.Duration, s.Warmup)
 		p("")
 		p("| target | round trips/s | p50 ms | p99 ms | p99.9 ms | server µs CPU per round trip |")
 		p("|---|---|---|---|---|---|")
