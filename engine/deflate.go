@@ -50,7 +50,8 @@ type Compression struct {
 	// 1.2 MiB per connection at level 1 (0.8 MiB at levels 2 to 9): see
 	// frame.Compressor. Whatever this says, a connection whose peer keeps
 	// its context keeps a decompressor with a 32 KiB window (about 76 KiB)
-	// while open, as RFC 7692 requires.
+	// from its first compressed message until it closes, as RFC 7692
+	// requires.
 	ContextTakeover bool
 }
 
