@@ -72,7 +72,11 @@
 // at Config.Compression.Level (1 by default); Conn.SetWriteCompression
 // and Conn.SetCompressionLevel change that per connection. A Prepared
 // message is compressed once per level in use and the compressed frame
-// reused. Stats counts the messages received and sent compressed.
+// reused. Stats counts the messages received and sent compressed. The
+// engine can honour any window size: a peer that asks for a window under
+// 15 bits gets messages compressed with frame.HuffmanOnly, which has no
+// back-references, so a server may set DeflatePolicy.MinServerWindowBits
+// to 8 to accept such offers instead of declining them.
 //
 // Compressors and decompressors come from pools and are held only while a
 // message is compressed or inflated, so an idle compressed connection
