@@ -10,6 +10,8 @@ require (
 	github.com/lxzan/gws v1.8.9
 )
 
+require github.com/valyala/bytebufferpool v1.0.0 // indirect
+
 require (
 	github.com/dolthub/maphash v0.1.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
