@@ -67,13 +67,14 @@ type loadRun struct {
 	dialLat histogram // connect + handshake time of each connection
 	shards  [nShards]counters
 
-	sem       chan struct{} // connection attempts in progress
-	connected atomic.Int64
-	failed    atomic.Int64
-	dropped   atomic.Int64 // connections closed by the other side or an error, before the end
-	dialsDone atomic.Int64
-	allDialed chan struct{}
-	lastDial  atomic.Int64 // when the last attempt ended, ns since epoch
+	sem        chan struct{} // connection attempts in progress
+	connected  atomic.Int64
+	failed     atomic.Int64
+	dropped    atomic.Int64 // connections closed by the other side or an error, before the end
+	compressed atomic.Int64 // connections that negotiated permessage-deflate
+	dialsDone  atomic.Int64
+	allDialed  chan struct{}
+	lastDial   atomic.Int64 // when the last attempt ended, ns since epoch
 
 	bufs    sync.Pool // *[]byte of cfg.Size, for echo-mode sends
 	senders []*sender
@@ -142,6 +143,11 @@ func (r *loadRun) start(ctx context.Context) error {
 	}
 	if len(r.opts) == 0 {
 		r.opts = []engine.DialOptions{{}}
+	}
+	if r.cfg.Deflate {
+		for i := range r.opts {
+			r.opts[i].Deflate = engine.DeflateOffer
+		}
 	}
 	for i, u := range r.urls {
 		pctx, cancel := context.WithTimeout(ctx, r.cfg.DialTimeout)
@@ -266,6 +272,9 @@ func (r *loadRun) dialed(id uint32, t0 int64, c *engine.Conn, err error) {
 	} else {
 		r.dialLat.Record(time.Duration(now - t0))
 		r.connected.Add(1)
+		if c.Compressed() {
+			r.compressed.Add(1)
+		}
 		cl := &client{id: id, conn: c}
 		c.SetUserData(cl)
 		if !r.stopping.Load() {

@@ -10,15 +10,17 @@ import (
 
 // report is what a run measured; -json writes it as is.
 type report struct {
-	URLs        []string `json:"urls"`
-	Mode        string   `json:"mode"`
-	Conns       int      `json:"conns_requested"`
-	Size        int      `json:"size,omitempty"`
-	Rate        float64  `json:"rate_per_conn,omitempty"`
-	Interrupted bool     `json:"interrupted"`
+	URLs           []string `json:"urls"`
+	Mode           string   `json:"mode"`
+	Conns          int      `json:"conns_requested"`
+	Size           int      `json:"size,omitempty"`
+	Rate           float64  `json:"rate_per_conn,omitempty"`
+	Interrupted    bool     `json:"interrupted"`
+	DeflateOffered bool     `json:"deflate_offered"`
 
 	Connect struct {
 		Connected int64        `json:"connected"`
+		Deflate   int64        `json:"deflate"` // connections that negotiated permessage-deflate
 		Failed    int64        `json:"failed"`
 		Failures  []causeCount `json:"failures,omitempty"`
 		Seconds   float64      `json:"seconds"`
@@ -141,6 +143,9 @@ func (rp *report) writeText(w io.Writer) {
 	p("%s", head)
 	c := &rp.Connect
 	p("  connect     %d open, %d failed in %.2fs (%.0f/s); time to open %s", c.Connected, c.Failed, c.Seconds, c.PerSecond, c.Latency)
+	if rp.DeflateOffered {
+		p("  deflate     %d of %d connections negotiated permessage-deflate", c.Deflate, c.Connected)
+	}
 	if len(c.Failures) > 0 {
 		p("  failures    %s", fmtCauses(c.Failures))
 	}
