@@ -72,6 +72,7 @@ type loadRun struct {
 	failed     atomic.Int64
 	dropped    atomic.Int64 // connections closed by the other side or an error, before the end
 	compressed atomic.Int64 // connections that negotiated permessage-deflate
+	cancelled  atomic.Int64 // attempts still in progress when the run ended
 	dialsDone  atomic.Int64
 	allDialed  chan struct{}
 	lastDial   atomic.Int64 // when the last attempt ended, ns since epoch
@@ -266,10 +267,13 @@ func (r *loadRun) sleepUntil(ctx context.Context, due int64) bool {
 func (r *loadRun) dialed(id uint32, t0 int64, c *engine.Conn, err error) {
 	<-r.sem
 	now := r.now()
-	if err != nil {
+	switch {
+	case err != nil && r.stopping.Load():
+		r.cancelled.Add(1) // cut short by the end of the run, not a failure
+	case err != nil:
 		r.failed.Add(1)
 		r.count(r.failures, err)
-	} else {
+	default:
 		r.dialLat.Record(time.Duration(now - t0))
 		r.connected.Add(1)
 		if c.Compressed() {

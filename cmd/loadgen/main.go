@@ -165,6 +165,9 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (*repor
 	}
 	r.snap(&after)
 	r.measuring.Store(false)
+	if !measured {
+		after = before // no window: report none
+	}
 	phase.Store(phaseDone)
 	close(progressDone)
 	<-progressExited
@@ -207,6 +210,7 @@ func (r *loadRun) report(interrupted bool, connStart, connEnd int64, before, aft
 	c := &rp.Connect
 	c.Connected = r.connected.Load()
 	c.Failed = r.failed.Load()
+	c.Cancelled = r.cancelled.Load()
 	c.Deflate = r.compressed.Load()
 	rp.DeflateOffered = cfg.Deflate
 	c.Seconds = float64(connEnd-connStart) / 1e9

@@ -411,3 +411,21 @@ func TestDeflate(t *testing.T) {
 		t.Errorf("against a server without deflate: %d compressed, %d connected", rep.Connect.Deflate, rep.Connect.Connected)
 	}
 }
+
+func TestInterruptWhileConnecting(t *testing.T) {
+	url := stallingServer(t, 1) // the probe only
+	cfg := testConfig(t, "-url", url, "-conns", "5", "-mode", "idle")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out bytes.Buffer
+	rep, err := execute(ctx, cfg, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || rep.Connect.Cancelled != 5 || rep.Connect.Failed != 0 || rep.Seconds != 0 {
+		t.Errorf("cancelled %d, failed %d, window %v:\n%s", rep.Connect.Cancelled, rep.Connect.Failed, rep.Seconds, out.String())
+	}
+	if !strings.Contains(out.String(), "5 cut short") || !strings.Contains(out.String(), "window      not reached") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
