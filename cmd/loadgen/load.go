@@ -139,6 +139,15 @@ func (r *loadRun) start(ctx context.Context) error {
 		}
 		r.urls = append(r.urls, u)
 	}
+	for _, u := range r.urls {
+		pu, _ := url.Parse(u)
+		ip, _ := netip.ParseAddr(pu.Hostname())
+		for _, src := range r.cfg.Sources {
+			if src.Is4() != ip.Unmap().Is4() {
+				return fmt.Errorf("-sources address %v cannot reach %s: one is IPv4, the other IPv6", src, u)
+			}
+		}
+	}
 	for _, src := range r.cfg.Sources {
 		r.opts = append(r.opts, engine.DialOptions{LocalAddr: netip.AddrPortFrom(src, 0)})
 	}

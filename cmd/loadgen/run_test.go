@@ -251,6 +251,12 @@ func TestUnreachableTarget(t *testing.T) {
 			}()
 		}
 	}()
+	cfg = testConfig(t, "-url", "ws://"+addr+"/", "-sources", "::1")
+	_, err = execute(context.Background(), cfg, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "one is IPv4, the other IPv6") {
+		t.Errorf("error %v", err)
+	}
+
 	cfg = testConfig(t, "-url", "ws://"+ln.Addr().String()+"/nope", "-conns", "5")
 	_, err = execute(context.Background(), cfg, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "404") {
