@@ -15,7 +15,10 @@
 // Connections come from a listening socket the engine opens (Listen,
 // optionally one per loop with SO_REUSEPORT), from a net.Listener the caller
 // passes in (Serve), from an existing net/http server that upgraded a
-// request and hands the connection over (Adopt), or from Dial.
+// request and hands the connection over (Adopt), or from Dial. AdoptWith
+// also takes over client connections whose handshake was made elsewhere,
+// with user data attached before OnOpen and a message size limit of their
+// own: it is how package compat hands a connection to the loops.
 //
 // # Handlers
 //
