@@ -111,6 +111,7 @@ func runClientCase(ctx context.Context, u *url.URL, c *Case, opts *Options) Resu
 		defl = newDeflater(r.clientBits > 0 && r.clientBits < 15)
 	}
 	s := newSession(c, conn, br, true, infl, defl, opts)
+	defer s.stop()
 	s.status, s.detail = status, declined
 	c.run(s)
 	if !s.over && s.status == OK {

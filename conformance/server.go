@@ -201,6 +201,7 @@ func (fs *FuzzingServer) serveConn(conn net.Conn) {
 		}
 		conn.SetDeadline(time.Time{})
 		s := newSession(nil, conn, br, false, nil, nil, &fs.opts)
+		defer s.stop()
 		s.send(oneWrite, s.data(opText, []byte(strconv.Itoa(len(fs.cases)))))
 		s.closeNormally()
 	case "/updateReports":
@@ -209,6 +210,7 @@ func (fs *FuzzingServer) serveConn(conn net.Conn) {
 		}
 		conn.SetDeadline(time.Time{})
 		s := newSession(nil, conn, br, false, nil, nil, &fs.opts)
+		defer s.stop()
 		s.closeNormally()
 		// The agent's last case may still be recording its verdict.
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -287,6 +289,7 @@ func (fs *FuzzingServer) runCase(conn net.Conn, br *bufio.Reader, req *request, 
 	}
 	conn.SetDeadline(time.Time{})
 	s := newSession(c, conn, br, false, infl, defl, &fs.opts)
+	defer s.stop()
 	s.status, s.detail = status, declined
 	c.run(s)
 	if !s.over && s.status == OK {

@@ -23,6 +23,7 @@ type session struct {
 	masked   bool // we are the client: mask what we send
 	testsSrv bool // the testee is a server: it must close TCP first
 	events   chan event
+	done     chan struct{}
 	opts     *Options
 
 	deflate *deflater // non-nil when permessage-deflate was negotiated
@@ -35,11 +36,17 @@ type session struct {
 }
 
 func newSession(c *Case, conn net.Conn, br *bufio.Reader, client bool, infl *inflater, defl *deflater, opts *Options) *session {
-	events := make(chan event, 64)
-	s := &session{c: c, conn: conn, masked: client, testsSrv: client, events: events, opts: opts, deflate: defl, status: OK}
-	r := &reader{br: br, expectMasked: !client, inflate: infl, events: events}
+	events, done := make(chan event, 64), make(chan struct{})
+	s := &session{c: c, conn: conn, masked: client, testsSrv: client, events: events, done: done, opts: opts, deflate: defl, status: OK}
+	r := &reader{br: br, expectMasked: !client, inflate: infl, events: events, done: done}
 	go r.run()
 	return s
+}
+
+// stop ends the session: it closes the connection and lets the reader go.
+func (s *session) stop() {
+	s.conn.Close()
+	close(s.done)
 }
 
 // fail records a FAILED verdict (the first reason wins) and ends the script.

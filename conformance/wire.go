@@ -204,6 +204,7 @@ type reader struct {
 	expectMasked bool      // the testee is a client
 	inflate      *inflater // nil unless permessage-deflate was negotiated
 	events       chan<- event
+	done         <-chan struct{} // closed when the case is over
 
 	// the message being reassembled
 	inMessage  bool
@@ -222,7 +223,11 @@ func (r *reader) run() {
 		if !ok {
 			continue
 		}
-		r.events <- ev
+		select {
+		case r.events <- ev:
+		case <-r.done:
+			return
+		}
 		if ev.kind == evEOF || ev.kind == evViolation {
 			return
 		}
