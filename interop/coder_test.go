@@ -67,7 +67,7 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 	res := clientResult{Extensions: resp.Header.Get("Sec-WebSocket-Extensions")}
 	c.SetReadLimit(64 << 20)
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		if err := coderWrite(ctx, c, coderType(mc.Binary), p, mc.Frags); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}

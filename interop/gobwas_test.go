@@ -102,7 +102,7 @@ func runGobwasClient(t *testing.T, url string, run clientRun) clientResult {
 	r = bufio.NewReaderSize(r, 64<<10)
 	rw := readWriter{r, conn}
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		if err := gobwasWrite(conn, gobwasOp(mc.Binary), p, mc.Frags, true); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}

@@ -49,7 +49,7 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 	c.SetReadLimit(64 << 20)
 	c.SetReadDeadline(time.Now().Add(waitLimit))
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		if err := c.WriteMessage(gorillaType(mc.Binary), p); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}

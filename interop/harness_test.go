@@ -33,6 +33,12 @@ type msgCase struct {
 	Size   int   `json:"size"`
 	Binary bool  `json:"binary"`
 	Frags  []int `json:"frags,omitempty"`
+	// Kind names the content (see source); "" is payload's.
+	Kind string `json:"kind,omitempty"`
+	// Autofrag, when not nil, has a Node client send the message
+	// compressed by itself, its compressed payload cut into frames of that
+	// many bytes (0: one frame), as Autobahn's groups 12 and 13 do.
+	Autofrag *int `json:"autofrag,omitempty"`
 }
 
 func (c msgCase) String() string {
@@ -40,8 +46,14 @@ func (c msgCase) String() string {
 	if c.Binary {
 		kind = "binary"
 	}
-	if c.Frags != nil {
+	if c.Kind != "" {
+		kind = c.Kind + " " + kind
+	}
+	switch {
+	case c.Frags != nil:
 		return fmt.Sprintf("%s %d B in %d frames", kind, c.Size, len(c.Frags))
+	case c.Autofrag != nil && *c.Autofrag > 0:
+		return fmt.Sprintf("%s %d B, compressed payload in frames of %d B", kind, c.Size, *c.Autofrag)
 	}
 	return fmt.Sprintf("%s %d B", kind, c.Size)
 }

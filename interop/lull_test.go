@@ -97,7 +97,7 @@ func runLullClient(t *testing.T, url string, run clientRun) clientResult {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		op := frame.OpText
 		if mc.Binary {
 			op = frame.OpBinary
