@@ -66,6 +66,12 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 	defer c.CloseNow()
 	res := clientResult{Extensions: resp.Header.Get("Sec-WebSocket-Extensions")}
 	c.SetReadLimit(64 << 20)
+	// coder's Ping waits for the pong, which only a concurrent Read sees:
+	// the first echo's.
+	pinged := make(chan error, 1)
+	if run.Ping {
+		go func() { pinged <- c.Ping(ctx) }()
+	}
 	for i, mc := range run.Cases {
 		p := message(mc, i)
 		if err := coderWrite(ctx, c, coderType(mc.Binary), p, mc.Frags); err != nil {
@@ -78,6 +84,32 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 		if err := compareEcho(mc, p, typ == websocket.MessageBinary, got); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for run.Ping {
+		// Until Ping returns, echo small messages: the pong, if not
+		// read yet, arrives before their echo.
+		select {
+		case err := <-pinged:
+			if err != nil {
+				t.Fatalf("ping: %v", err)
+			}
+			run.Ping = false
+			continue
+		default:
+		}
+		if err := c.Write(ctx, websocket.MessageText, []byte("x")); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != "x" {
+			t.Fatalf("echo %q, %v", got, err)
+		}
+	}
+	if run.CloseBy == "client" && run.Code == int(websocket.StatusNoStatusRcvd) {
+		// coder cannot send an empty close payload: CloseNow sends none
+		// at all. Close with 1000 instead, and say so in the result.
+		t.Log("coder cannot send an empty close frame; closing with 1000")
+		run.Code = int(websocket.StatusNormalClosure)
+		res.CloseCode = run.Code
 	}
 	if run.CloseBy == "client" {
 		// Close returns once the server's close frame has arrived.

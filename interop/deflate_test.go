@@ -167,7 +167,7 @@ func TestHarnessNodeDeflate(t *testing.T) {
 					t.Errorf("negotiated %q", res.Extensions)
 				}
 				checkWindowAnswer(t, r.offer.header, res.Extensions)
-				checkCloses(t, run, res.Close, srv.nextClose(t), "ws server")
+				checkCloses(t, run, res, srv.nextClose(t), "ws server")
 			})
 		}
 	}

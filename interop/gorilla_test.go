@@ -48,6 +48,14 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 	res := clientResult{Extensions: resp.Header.Get("Sec-WebSocket-Extensions")}
 	c.SetReadLimit(64 << 20)
 	c.SetReadDeadline(time.Now().Add(waitLimit))
+	var pong []byte
+	pongs := 0
+	c.SetPongHandler(func(s string) error { pong = []byte(s); pongs++; return nil })
+	if run.Ping {
+		if err := c.WriteControl(websocket.PingMessage, pingPayload, time.Now().Add(waitLimit)); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+	}
 	for i, mc := range run.Cases {
 		p := message(mc, i)
 		if err := c.WriteMessage(gorillaType(mc.Binary), p); err != nil {
@@ -60,9 +68,15 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 		if err := compareEcho(mc, p, typ == websocket.BinaryMessage, got); err != nil {
 			t.Fatal(err)
 		}
+		if run.Ping && (pongs != 1 || string(pong) != string(pingPayload)) {
+			t.Fatalf("%d pongs, the last %q, for one ping %q", pongs, pong, pingPayload)
+		}
 	}
 	if run.CloseBy == "client" {
 		msg := websocket.FormatCloseMessage(run.Code, "client bye")
+		if run.Code == websocket.CloseNoStatusReceived {
+			msg = []byte{} // FormatCloseMessage would too, but say so
+		}
 		if err := c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(waitLimit)); err != nil {
 			t.Fatalf("close: %v", err)
 		}

@@ -139,7 +139,13 @@ type clientRun struct {
 	Code    int
 	// Deflate asks the client to offer permessage-deflate.
 	Deflate bool
+	// Ping has the client send a ping with pingPayload before the first
+	// message and check the pong. Code 1005 (CloseNoStatus) closes with an
+	// empty close payload.
+	Ping bool
 }
+
+var pingPayload = []byte("interop ping \x00\xff")
 
 // closeEvent is one side's view of the end of a connection.
 type closeEvent struct {
@@ -150,7 +156,10 @@ type closeEvent struct {
 
 // clientResult is a client's view of a run.
 type clientResult struct {
-	Close      closeEvent
+	Close closeEvent
+	// CloseCode, if not 0, is the code the close was started with
+	// instead of clientRun.Code, for a peer that cannot send that one.
+	CloseCode  int
 	Extensions string // the negotiated Sec-WebSocket-Extensions
 }
 
@@ -221,7 +230,7 @@ func printMatrix() {
 		return a.Side < b.Side
 	})
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\ninterop matrix (messages %s, text+binary, whole+fragmented, close both ways):\n", sizeList())
+	fmt.Fprintf(&sb, "\ninterop matrix (messages %s, text+binary, whole+fragmented; ping; close by either side and empty):\n", sizeList())
 	fmt.Fprintf(&sb, "| %-16s | %-26s | %-11s | %-6s | %-6s |\n", "peer", "direction", "compression", "lull", "result")
 	fmt.Fprintf(&sb, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 18), strings.Repeat("-", 28), strings.Repeat("-", 13), strings.Repeat("-", 8), strings.Repeat("-", 8))
 	for _, k := range keys {

@@ -47,14 +47,33 @@ const (
 
 // Two connections per direction: whole messages closed by the client with
 // 4000, then fragmented messages closed by the server with 4001.
+// A third: a ping and two small messages, then a close frame with no
+// payload (1005 on both sides).
+type clientRunSpec struct {
+	name       string
+	fragmented bool
+	closeBy    string
+	code       int
+	ping       bool
+}
+
 var connRuns = []struct {
 	name       string
 	fragmented bool
 	closeBy    string
 	code       int
+	ping       bool
 }{
-	{"whole/client-closes", false, "client", 4000},
-	{"fragmented/server-closes", true, "server", 4001},
+	{"whole/client-closes", false, "client", 4000, false},
+	{"fragmented/server-closes", true, "server", 4001, false},
+	{"ping/empty-close", false, "client", 1005, true},
+}
+
+func (r clientRunSpec) cases() []msgCase {
+	if r.ping {
+		return []msgCase{{Size: 5}, {Size: 200, Binary: true}}
+	}
+	return cases(r.fragmented)
 }
 
 func TestInterop(t *testing.T) {
@@ -66,9 +85,9 @@ func TestInterop(t *testing.T) {
 				defer srv.Stop()
 				for _, cr := range connRuns {
 					t.Run(cr.name, func(t *testing.T) {
-						run := clientRun{Cases: cases(cr.fragmented), CloseBy: cr.closeBy, Code: cr.code}
+						run := clientRun{Cases: clientRunSpec(cr).cases(), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping}
 						res := p.client(t, srv.URL, run)
-						checkCloses(t, run, res.Close, srv.nextClose(t), "lull server")
+						checkCloses(t, run, res, srv.nextClose(t), "lull server")
 					})
 				}
 			})
@@ -84,9 +103,11 @@ func TestInterop(t *testing.T) {
 						}
 						// The engine sends each message as one frame; the
 						// peer echoes in frames of fragSize.
-						run := clientRun{Cases: cases(false), CloseBy: cr.closeBy, Code: cr.code}
+						spec := clientRunSpec(cr)
+						spec.fragmented = false
+						run := clientRun{Cases: spec.cases(), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping}
 						res := side.client(t, url, run)
-						checkCloses(t, run, res.Close, srv.nextClose(t), p.name+" server")
+						checkCloses(t, run, res, srv.nextClose(t), p.name+" server")
 					})
 				}
 			})
@@ -96,12 +117,16 @@ func TestInterop(t *testing.T) {
 
 // checkCloses checks both sides' views of the close handshake: each saw
 // the code the closing side sent, and a clean close.
-func checkCloses(t *testing.T, run clientRun, client, server closeEvent, serverName string) {
+func checkCloses(t *testing.T, run clientRun, res clientResult, server closeEvent, serverName string) {
 	t.Helper()
-	if client.Code != run.Code || !client.Clean {
-		t.Errorf("client: close %d (clean %v), want %d clean: %s", client.Code, client.Clean, run.Code, client.How)
+	want, client := run.Code, res.Close
+	if res.CloseCode != 0 {
+		want = res.CloseCode
 	}
-	if server.Code != run.Code || !server.Clean {
-		t.Errorf("%s: close %d (clean %v), want %d clean: %s", serverName, server.Code, server.Clean, run.Code, server.How)
+	if client.Code != want || !client.Clean {
+		t.Errorf("client: close %d (clean %v), want %d clean: %s", client.Code, client.Clean, want, client.How)
+	}
+	if server.Code != want || !server.Clean {
+		t.Errorf("%s: close %d (clean %v), want %d clean: %s", serverName, server.Code, server.Clean, want, server.How)
 	}
 }

@@ -78,9 +78,11 @@ type lullMsg struct {
 func runLullClient(t *testing.T, url string, run clientRun) clientResult {
 	t.Helper()
 	msgs := make(chan lullMsg, 1)
+	pongs := make(chan []byte, 1)
 	closed := make(chan error, 1)
 	e, err := engine.New(engine.Config{
-		Loops: 1,
+		Loops:  1,
+		OnPong: func(c *engine.Conn, data []byte) { pongs <- append([]byte(nil), data...) },
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			msgs <- lullMsg{op, append([]byte(nil), data...)}
 		},
@@ -95,6 +97,19 @@ func runLullClient(t *testing.T, url string, run clientRun) clientResult {
 	c, err := e.Dial(ctx, url, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
+	}
+	if run.Ping {
+		if err := c.Ping(pingPayload); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+		select {
+		case p := <-pongs:
+			if string(p) != string(pingPayload) {
+				t.Fatalf("pong %q for ping %q", p, pingPayload)
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("no pong in %v", waitLimit)
+		}
 	}
 	for i, mc := range run.Cases {
 		p := message(mc, i)
@@ -117,7 +132,11 @@ func runLullClient(t *testing.T, url string, run clientRun) clientResult {
 		}
 	}
 	if run.CloseBy == "client" {
-		if err := c.Close(frame.CloseCode(run.Code), "client bye"); err != nil {
+		reason := "client bye"
+		if run.Code == int(frame.CloseNoStatus) {
+			reason = ""
+		}
+		if err := c.Close(frame.CloseCode(run.Code), reason); err != nil {
 			t.Fatalf("close: %v", err)
 		}
 	} else if err := c.WriteMessage(frame.OpText, []byte("close:"+strconv.Itoa(run.Code))); err != nil {

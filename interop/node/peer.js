@@ -15,7 +15,9 @@
 //            present, are the sizes of the frames the message is sent as
 //   close:   (client) {by: "client"|"server", code}: who starts the close
 //            handshake; "server" asks the echo server by sending the text
-//            "close:CODE"
+//            "close:CODE"; code 1005 sends an empty close frame
+//   ping:    (client) base64 payload of a ping to send (and check the pong
+//            of) before the first message
 //   frag:    (server) echo messages as frames of this size (0: whole)
 //
 // Case fields: size, binary, frags (above); kind: the payload's kind, ""
@@ -202,7 +204,8 @@ function runClient(url, opts) {
   let sent = null;
   function next() {
     if (i === cases.length) {
-      if (opts.close.by === 'client') ws.close(opts.close.code, 'client bye');
+      if (opts.close.by === 'client' && opts.close.code === 1005) ws.close(); // an empty close frame
+      else if (opts.close.by === 'client') ws.close(opts.close.code, 'client bye');
       else ws.send('close:' + opts.close.code);
       return;
     }
@@ -211,7 +214,15 @@ function runClient(url, opts) {
     if (c.autofrag != null && ws._extensions['permessage-deflate']) sendCompressed(ws, sent, c.binary, c.autofrag || Infinity, true);
     else sendMessage(ws, sent, c.binary, c.frags);
   }
-  ws.on('open', () => { out({ event: 'open', extensions: response }); next(); });
+  ws.on('open', () => {
+    out({ event: 'open', extensions: response });
+    if (opts.ping) ws.ping(Buffer.from(opts.ping, 'base64'));
+    else next();
+  });
+  ws.on('pong', (data) => {
+    out({ event: 'pong', ok: data.equals(Buffer.from(opts.ping, 'base64')) });
+    next();
+  });
   ws.on('message', (data, isBinary) => {
     const c = cases[i];
     const res = { event: 'echo', index: i, size: c.size, binary: c.binary, ok: true };
