@@ -23,8 +23,11 @@ func coderType(binary bool) websocket.MessageType {
 	return websocket.MessageText
 }
 
-func coderMode(deflate bool) websocket.CompressionMode {
-	if deflate {
+func coderMode(deflate, ctx bool) websocket.CompressionMode {
+	switch {
+	case deflate && ctx:
+		return websocket.CompressionContextTakeover
+	case deflate:
 		return websocket.CompressionNoContextTakeover
 	}
 	return websocket.CompressionDisabled
@@ -59,7 +62,7 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: coderMode(run.Deflate)})
+	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: coderMode(run.Deflate, run.ContextTakeover)})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
@@ -133,7 +136,7 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 
 // startCoderServer serves coder's echo on a loopback port; "?frag=N"
 // echoes in frames of N bytes.
-func startCoderServer(t *testing.T, deflate bool) *server {
+func startCoderServer(t *testing.T, deflate, ctx bool) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -142,7 +145,7 @@ func startCoderServer(t *testing.T, deflate bool) *server {
 	s := newServer("ws://"+ln.Addr().String()+"/echo", nil)
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		frag, _ := strconv.Atoi(r.URL.Query().Get("frag"))
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: coderMode(deflate)})
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: coderMode(deflate, ctx)})
 		if err != nil {
 			return
 		}

@@ -3,6 +3,8 @@ package interop
 import (
 	"strconv"
 	"testing"
+
+	"github.com/lullws/lull/upgrade"
 )
 
 // A peer as client (against a lull server) and as server (for a lull
@@ -11,29 +13,48 @@ type peer struct {
 	name   string
 	client func(t *testing.T, url string, run clientRun) clientResult
 	server func(t *testing.T) *server
+	// deflateServer serves with permessage-deflate, allowing context
+	// takeover if ctx; nil for a peer run without compression here.
+	deflateServer func(t *testing.T, ctx bool) *server
 }
 
 var peers = []peer{
 	{
 		name: "node-ws",
 		client: func(t *testing.T, url string, run clientRun) clientResult {
-			return runNodeClient(t, url, run, false, "")
+			var deflate any = false
+			if run.Deflate {
+				deflate = map[string]any{} // ws's default offer: context takeover allowed
+			}
+			return runNodeClient(t, url, run, deflate, "")
 		},
 		server: func(t *testing.T) *server {
 			s, _ := startNodeServer(t, false, 0)
 			return s
 		},
+		deflateServer: func(t *testing.T, ctx bool) *server {
+			s, _ := startNodeServer(t, map[string]any{}, 0)
+			return s
+		},
 	},
-	{name: "gorilla", client: runGorillaClient, server: func(t *testing.T) *server { return startGorillaServer(t, false) }},
+	{
+		name: "gorilla", client: runGorillaClient,
+		server:        func(t *testing.T) *server { return startGorillaServer(t, false) },
+		deflateServer: func(t *testing.T, ctx bool) *server { return startGorillaServer(t, true) },
+	},
 	{name: "gobwas-ws", client: runGobwasClient, server: startGobwasServer},
-	{name: "coder-websocket", client: runCoderClient, server: func(t *testing.T) *server { return startCoderServer(t, false) }},
+	{
+		name: "coder-websocket", client: runCoderClient,
+		server:        func(t *testing.T) *server { return startCoderServer(t, false, false) },
+		deflateServer: func(t *testing.T, ctx bool) *server { return startCoderServer(t, true, ctx) },
+	},
 }
 
 // A lull side: the server and the client a peer talks to.
 type lullSide struct {
 	name   string
-	server func(t *testing.T) *server
-	client func(t *testing.T, url string, run clientRun) clientResult
+	server func(t *testing.T, ld lullDeflate) *server
+	client func(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult
 }
 
 var lullSides = []lullSide{
@@ -81,7 +102,7 @@ func TestInterop(t *testing.T) {
 		for _, p := range peers {
 			t.Run(side.name+"/"+p.name+"/to-lull-server", func(t *testing.T) {
 				record(t, matrixKey{p.name, dirToLull, "off", side.name})
-				srv := side.server(t)
+				srv := side.server(t, lullNoDeflate)
 				defer srv.Stop()
 				for _, cr := range connRuns {
 					t.Run(cr.name, func(t *testing.T) {
@@ -106,7 +127,7 @@ func TestInterop(t *testing.T) {
 						spec := clientRunSpec(cr)
 						spec.fragmented = false
 						run := clientRun{Cases: spec.cases(), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping}
-						res := side.client(t, url, run)
+						res := side.client(t, url, run, lullNoDeflate, nil)
 						checkCloses(t, run, res, srv.nextClose(t), p.name+" server")
 					})
 				}
