@@ -42,7 +42,18 @@ var peers = []peer{
 		server:        func(t *testing.T) *server { return startGorillaServer(t, false) },
 		deflateServer: func(t *testing.T, ctx bool) *server { return startGorillaServer(t, true) },
 	},
-	{name: "gobwas-ws", client: runGobwasClient, server: startGobwasServer},
+	{
+		name: "gobwas-ws",
+		client: func(t *testing.T, url string, run clientRun) clientResult {
+			if run.Deflate {
+				return runGobwasFlateClient(t, url, run)
+			}
+			return runGobwasClient(t, url, run)
+		},
+		server: startGobwasServer,
+		// wsflate's default parameters: no context takeover either way.
+		deflateServer: func(t *testing.T, ctx bool) *server { return startGobwasFlateServer(t) },
+	},
 	{
 		name: "coder-websocket", client: runCoderClient,
 		server:        func(t *testing.T) *server { return startCoderServer(t, false, false) },
