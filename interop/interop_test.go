@@ -63,13 +63,19 @@ var peers = []peer{
 
 // A lull side: the server and the client a peer talks to.
 type lullSide struct {
-	name   string
-	server func(t *testing.T, ld lullDeflate) *server
-	client func(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult
+	name string
+	// fragments: the client sends fragmented messages when a case asks
+	// (the engine's WriteMessage sends one frame per message).
+	fragments bool
+	// deflate: the side negotiates permessage-deflate.
+	deflate bool
+	server  func(t *testing.T, ld lullDeflate) *server
+	client  func(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult
 }
 
 var lullSides = []lullSide{
-	{name: "engine", server: startLullServer, client: runLullClient},
+	{name: "engine", server: startLullServer, client: runLullClient, deflate: true},
+	{name: "compat", server: startCompatServer, client: runCompatClient, fragments: true},
 }
 
 const (
@@ -133,10 +139,10 @@ func TestInterop(t *testing.T) {
 						if cr.fragmented {
 							url += "?frag=" + strconv.Itoa(fragSize)
 						}
-						// The engine sends each message as one frame; the
-						// peer echoes in frames of fragSize.
+						// The peer echoes in frames of fragSize; the
+						// engine sends each message as one frame.
 						spec := clientRunSpec(cr)
-						spec.fragmented = false
+						spec.fragmented = spec.fragmented && side.fragments
 						run := clientRun{Cases: spec.cases(), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping}
 						res := side.client(t, url, run, lullNoDeflate, nil)
 						checkCloses(t, run, res, srv.nextClose(t), p.name+" server")
