@@ -70,14 +70,14 @@ var group12 = []deflateContent{
 // deflateCases lists a connection's messages: every entry (all entries if
 // autofrag < 0, else those with that autofrag), -rounds times each. With
 // nodeSends the Node client compresses and cuts them itself.
-func deflateCases(content deflateContent, autofrag int, nodeSends bool) []msgCase {
+func deflateCases(content deflateContent, autofrag int, nodeSends bool, rounds int) []msgCase {
 	var cs []msgCase
 	for _, e := range deflateEntries {
 		if autofrag >= 0 && e.autofrag != autofrag {
 			continue
 		}
 		for _, size := range e.sizes {
-			for range *rounds {
+			for range rounds {
 				c := msgCase{Size: size, Binary: content.binary, Kind: content.kind}
 				if nodeSends {
 					c.Autofrag = &e.autofrag
@@ -157,7 +157,7 @@ func TestHarnessNodeDeflate(t *testing.T) {
 		srv, opens := startNodeServer(t, map[string]any{}, 0)
 		for _, r := range deflateRuns() {
 			t.Run(fmt.Sprintf("%s/echo-autofrag-%d", r.name, autofrag), func(t *testing.T) {
-				run := clientRun{Cases: deflateCases(r.content, -1, true), CloseBy: "client", Code: 1000}
+				run := clientRun{Cases: deflateCases(r.content, -1, true, 1), CloseBy: "client", Code: 1000}
 				res := runNodeClient(t, fmt.Sprintf("%s?autofrag=%d", srv.URL, autofrag), run, map[string]any{}, r.offer.header)
 				open := <-opens
 				if open.Offer != r.offer.header {
