@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	compat "github.com/lullws/lull/compat"
 	"github.com/lullws/lull/engine"
 	"github.com/lullws/lull/frame"
 	"github.com/lullws/lull/upgrade"
@@ -97,14 +98,18 @@ type browserResult struct {
 // It runs without compression and with lull's default deflate policy
 // (Chromium always offers permessage-deflate): negotiated or not as the
 // server wants.
+//
+// With compat as the lull side, the /ws route is compat's Upgrader and the
+// echo loop gorilla-style code (no compression until compat has it).
 func TestChromium(t *testing.T) {
 	for _, ld := range append([]lullDeflate{lullNoDeflate}, lullDeflates...) {
-		t.Run(ld.name, func(t *testing.T) { testChromium(t, ld) })
+		t.Run("engine/"+ld.name, func(t *testing.T) { testChromium(t, "engine", ld) })
 	}
+	t.Run("compat/off", func(t *testing.T) { testChromium(t, "compat", lullNoDeflate) })
 }
 
-func testChromium(t *testing.T, ld lullDeflate) {
-	record(t, matrixKey{"chromium", dirToLull, ld.name, "engine"})
+func testChromium(t *testing.T, side string, ld lullDeflate) {
+	record(t, matrixKey{"chromium", dirToLull, ld.name, side})
 	if _, err := os.Stat(*chromiumPath); err != nil {
 		t.Fatalf("Chromium not found (%v): apt-get install chromium, or point -chromium at it", err)
 	}
@@ -138,6 +143,16 @@ func testChromium(t *testing.T, ld lullDeflate) {
 		mu.Lock()
 		offer = r.Header.Get("Sec-WebSocket-Extensions")
 		mu.Unlock()
+		if side == "compat" {
+			up := compat.Upgrader{EnableCompression: ld.policy != nil}
+			c, err := up.Upgrade(w, r, nil)
+			if err != nil {
+				t.Errorf("upgrade: %v", err)
+				return
+			}
+			closes <- gorillaEcho(c, 0, compatCloseEvent)
+			return
+		}
 		nc, rw, res, err := up.UpgradeHTTP(w, r, nil)
 		if err != nil {
 			t.Errorf("upgrade: %v", err)
