@@ -27,7 +27,13 @@ const (
 // gorilla's API (key → why). Anything else compat exports beyond gorilla's
 // API fails TestCompatMatchesGorilla: add a deliberate extension here, with
 // its reason, in the same commit that adds it.
-var intendedGorillaAdditions = map[string]string{}
+var intendedGorillaAdditions = map[string]string{
+	"type Events":                      "evented mode (issue 5): the callbacks a connection served by the engine calls",
+	"field Events.OnMessage":           "evented mode: called with each data message",
+	"field Events.OnClose":             "evented mode: called once when the connection ends",
+	"method (Conn).ServeEvents":        "evented mode: hands an upgraded or dialled Conn's reads to the engine",
+	"method (Upgrader).UpgradeEvented": "evented mode: Upgrade and ServeEvents in one call",
+}
 
 // compat/btcsuite must be exactly btcsuite's surface: no additions at all.
 var intendedBtcsuiteAdditions = map[string]string{}

@@ -8,6 +8,9 @@ require (
 	github.com/lullws/lull v0.0.0
 )
 
-require golang.org/x/sys v0.41.0 // indirect
+require (
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	golang.org/x/sys v0.41.0 // indirect
+)
 
 replace github.com/lullws/lull => ../../

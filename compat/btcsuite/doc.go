@@ -43,9 +43,10 @@
 // Go's network poller), buffer sizes only size pooled buffers, and
 // messages of any size pass. On the wire it is stricter than btcsuite was,
 // because RFC 6455 requires it: a close frame with an invalid code or a
-// reason that is not UTF-8 fails the connection with 1002, and so does a
-// frame length with its top bit set; a transport EOF inside a frame's
-// payload is the 1006 error above, never a silently truncated message.
+// reason that is not UTF-8 fails the connection with 1002, a frame length
+// with its top bit set is refused with ErrReadLimit, and a transport EOF
+// inside a frame's payload is the 1006 error above, never a silently
+// truncated message.
 // Concurrent writers are serialised rather than interleaving frames (still
 // only one reader and one writer at a time are supported).
 //

@@ -1062,3 +1062,41 @@ func TestS4b_FailedHandshakeBody(t *testing.T) {
 		within(t, "reading the body", func() { io.ReadAll(resp.Body) })
 	})
 }
+
+// TestS4b_ProtocolErrorWording: the same violations as §5.29, worded as
+// each package's original words them (gorilla rewrote btcsuite's texts;
+// §5.29's test holds compat/btcsuite to btcsuite's).
+func TestS4b_ProtocolErrorWording(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		frames []rawFrame
+		text   string
+	}{
+		{[]rawFrame{{fin: true, rsv: 4, op: opText, payload: []byte("x")}}, "RSV1 set"},
+		{[]rawFrame{{fin: true, rsv: 2, op: opText, payload: []byte("x")}}, "RSV2 set"},
+		{[]rawFrame{{fin: true, rsv: 3, op: opText, payload: []byte("x")}}, "RSV2 set, RSV3 set"},
+		{[]rawFrame{{fin: true, op: opPing, payload: make([]byte, 126)}}, "len > 125 for control"},
+		{[]rawFrame{{op: opPing}}, "FIN not set on control"},
+		{[]rawFrame{{op: opText, payload: []byte("a")}, {fin: true, op: opText, payload: []byte("b")}}, "data before FIN"},
+		{[]rawFrame{{fin: true, op: opCont, payload: []byte("a")}}, "continuation after FIN"},
+		{[]rawFrame{{fin: true, op: 11}}, "bad opcode 11"},
+	}
+	for _, tc := range cases {
+		rc, c := compatRawPair(t, nil)
+		for _, f := range tc.frames {
+			rc.send(t, f)
+		}
+		if _, _, err := c.ReadMessage(); err == nil || err.Error() != "websocket: "+tc.text {
+			t.Errorf("got %v, want %q", err, "websocket: "+tc.text)
+		}
+		if f := rc.readClose(t); f.closeCode() != 1002 || string(f.payload[2:]) != tc.text {
+			t.Errorf("close %d %q, want 1002 %q", f.closeCode(), f.payload, tc.text)
+		}
+	}
+	rc, c := compatRawPair(t, nil)
+	rc.client = false
+	rc.frame(t, opText, []byte("unmasked"))
+	if _, _, err := c.ReadMessage(); err == nil || err.Error() != "websocket: bad MASK" {
+		t.Errorf("unmasked frame to a server: %v", err)
+	}
+}
