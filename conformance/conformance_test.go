@@ -305,6 +305,8 @@ func TestSuiteCanFail(t *testing.T) {
 		{"server_max_window_bits=9 accepted silently", toy{deflate: true, ignoreBits: true}, "13.1.1,13.3.1,13.5.1,13.7.1",
 			map[string]Status{"13.3.1": Failed, "13.5.1": Failed},
 			map[string]string{"13.3.1": "RFC 7692 §7.1.2.1"}},
+		{"server_max_window_bits=9 answered, a 32 KiB window used", toy{deflate: true, wideWindow: true}, "13.3.1,13.3.10,13.5.10,13.4.10",
+			map[string]Status{"13.3.10": Failed, "13.5.10": Failed}, map[string]string{"13.3.10": "beyond the agreed window of 512 bytes"}},
 		{"no permessage-deflate", toy{}, "12.1.1,13.1.1,13.3.1", map[string]Status{"12.1.1": Unimplemented, "13.1.1": Unimplemented}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
