@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	compat "github.com/lullws/lull/compat"
 	"github.com/lullws/lull/engine"
 	"github.com/lullws/lull/frame"
 	"github.com/lullws/lull/upgrade"
@@ -92,8 +94,22 @@ type browserResult struct {
 // TestChromium: headless Chromium loads a page from a net/http server whose
 // /ws route upgrades with package upgrade and hands the connection to the
 // engine (Adopt); the page echoes through lull and posts its verdict back.
+//
+// It runs without compression and with lull's default deflate policy
+// (Chromium always offers permessage-deflate): negotiated or not as the
+// server wants.
+//
+// With compat as the lull side, the /ws route is compat's Upgrader and the
+// echo loop gorilla-style code (no compression until compat has it).
 func TestChromium(t *testing.T) {
-	record(t, matrixKey{"chromium", dirToLull, "off", "engine"})
+	for _, ld := range append([]lullDeflate{lullNoDeflate}, lullDeflates...) {
+		t.Run("engine/"+ld.name, func(t *testing.T) { testChromium(t, "engine", ld) })
+	}
+	t.Run("compat/off", func(t *testing.T) { testChromium(t, "compat", lullNoDeflate) })
+}
+
+func testChromium(t *testing.T, side string, ld lullDeflate) {
+	record(t, matrixKey{"chromium", dirToLull, ld.name, side})
 	if _, err := os.Stat(*chromiumPath); err != nil {
 		t.Fatalf("Chromium not found (%v): apt-get install chromium, or point -chromium at it", err)
 	}
@@ -103,7 +119,8 @@ func TestChromium(t *testing.T) {
 	closes := make(chan closeEvent, 1)
 	results := make(chan browserResult, 1)
 	e, err := engine.New(engine.Config{
-		Loops: 1,
+		Loops:       1,
+		Compression: ld.comp,
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			if err := c.WriteMessage(op, data); err != nil {
 				c.Close(frame.CloseInternalError, err.Error())
@@ -115,7 +132,7 @@ func TestChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	up := &upgrade.Server{} // same-origin page: the default origin policy applies
+	up := &upgrade.Server{Deflate: ld.policy} // same-origin page: the default origin policy applies
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -126,6 +143,16 @@ func TestChromium(t *testing.T) {
 		mu.Lock()
 		offer = r.Header.Get("Sec-WebSocket-Extensions")
 		mu.Unlock()
+		if side == "compat" {
+			up := compat.Upgrader{EnableCompression: ld.policy != nil}
+			c, err := up.Upgrade(w, r, nil)
+			if err != nil {
+				t.Errorf("upgrade: %v", err)
+				return
+			}
+			closes <- gorillaEcho(c, 0, compatCloseEvent)
+			return
+		}
 		nc, rw, res, err := up.UpgradeHTTP(w, r, nil)
 		if err != nil {
 			t.Errorf("upgrade: %v", err)
@@ -193,8 +220,11 @@ func TestChromium(t *testing.T) {
 	if !upgradeOffers(offer, "permessage-deflate") {
 		t.Errorf("Chromium offered %q, expected permessage-deflate among the offers", offer)
 	}
-	if res.Extensions != "" {
+	switch {
+	case ld.policy == nil && res.Extensions != "":
 		t.Errorf("negotiated %q though this lull server has no extensions", res.Extensions)
+	case ld.policy != nil && !strings.HasPrefix(res.Extensions, "permessage-deflate"):
+		t.Errorf("negotiated %q, want permessage-deflate", res.Extensions)
 	}
 	select {
 	case ev := <-closes:

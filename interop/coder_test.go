@@ -23,8 +23,11 @@ func coderType(binary bool) websocket.MessageType {
 	return websocket.MessageText
 }
 
-func coderMode(deflate bool) websocket.CompressionMode {
-	if deflate {
+func coderMode(deflate, ctx bool) websocket.CompressionMode {
+	switch {
+	case deflate && ctx:
+		return websocket.CompressionContextTakeover
+	case deflate:
 		return websocket.CompressionNoContextTakeover
 	}
 	return websocket.CompressionDisabled
@@ -59,15 +62,21 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: coderMode(run.Deflate)})
+	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: coderMode(run.Deflate, run.ContextTakeover)})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	defer c.CloseNow()
 	res := clientResult{Extensions: resp.Header.Get("Sec-WebSocket-Extensions")}
 	c.SetReadLimit(64 << 20)
+	// coder's Ping waits for the pong, which only a concurrent Read sees:
+	// the first echo's.
+	pinged := make(chan error, 1)
+	if run.Ping {
+		go func() { pinged <- c.Ping(ctx) }()
+	}
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		if err := coderWrite(ctx, c, coderType(mc.Binary), p, mc.Frags); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}
@@ -78,6 +87,32 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 		if err := compareEcho(mc, p, typ == websocket.MessageBinary, got); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for run.Ping {
+		// Until Ping returns, echo small messages: the pong, if not
+		// read yet, arrives before their echo.
+		select {
+		case err := <-pinged:
+			if err != nil {
+				t.Fatalf("ping: %v", err)
+			}
+			run.Ping = false
+			continue
+		default:
+		}
+		if err := c.Write(ctx, websocket.MessageText, []byte("x")); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != "x" {
+			t.Fatalf("echo %q, %v", got, err)
+		}
+	}
+	if run.CloseBy == "client" && run.Code == int(websocket.StatusNoStatusRcvd) {
+		// coder cannot send an empty close payload: CloseNow sends none
+		// at all. Close with 1000 instead, and say so in the result.
+		t.Log("coder cannot send an empty close frame; closing with 1000")
+		run.Code = int(websocket.StatusNormalClosure)
+		res.CloseCode = run.Code
 	}
 	if run.CloseBy == "client" {
 		// Close returns once the server's close frame has arrived.
@@ -101,7 +136,7 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 
 // startCoderServer serves coder's echo on a loopback port; "?frag=N"
 // echoes in frames of N bytes.
-func startCoderServer(t *testing.T, deflate bool) *server {
+func startCoderServer(t *testing.T, deflate, ctx bool) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -110,7 +145,7 @@ func startCoderServer(t *testing.T, deflate bool) *server {
 	s := newServer("ws://"+ln.Addr().String()+"/echo", nil)
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		frag, _ := strconv.Atoi(r.URL.Query().Get("frag"))
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: coderMode(deflate)})
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: coderMode(deflate, ctx)})
 		if err != nil {
 			return
 		}

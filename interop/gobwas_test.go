@@ -62,7 +62,7 @@ func gobwasAwaitClose(r io.Reader) closeEvent {
 		if f.Header.OpCode != ws.OpClose {
 			continue
 		}
-		code, reason := ws.ParseCloseFrameData(f.Payload)
+		code, reason := gobwasParseClose(f.Payload)
 		ev := closeEvent{Code: int(code), Clean: true, How: fmt.Sprintf("close frame %d %q", code, reason)}
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			ev.Clean = false
@@ -72,10 +72,23 @@ func gobwasAwaitClose(r io.Reader) closeEvent {
 	}
 }
 
+// gobwasParseClose is ws.ParseCloseFrameData with RFC 6455 §7.1.5's
+// reading of an empty payload: code 1005 (gobwas leaves it 0).
+func gobwasParseClose(p []byte) (ws.StatusCode, string) {
+	if len(p) == 0 {
+		return ws.StatusNoStatusRcvd, ""
+	}
+	return ws.ParseCloseFrameData(p)
+}
+
 func gobwasClosed(err error) closeEvent {
 	var ce wsutil.ClosedError
 	if errors.As(err, &ce) {
-		return closeEvent{Code: int(ce.Code), Clean: true, How: err.Error()}
+		code := ce.Code
+		if code == 0 {
+			code = ws.StatusNoStatusRcvd // an empty close payload
+		}
+		return closeEvent{Code: int(code), Clean: true, How: err.Error()}
 	}
 	return closeEvent{Code: 1006, How: fmt.Sprint(err)}
 }
@@ -101,8 +114,20 @@ func runGobwasClient(t *testing.T, url string, run clientRun) clientResult {
 	}
 	r = bufio.NewReaderSize(r, 64<<10)
 	rw := readWriter{r, conn}
+	if run.Ping {
+		if err := ws.WriteFrame(conn, ws.MaskFrameInPlace(ws.NewPingFrame(append([]byte(nil), pingPayload...)))); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+		f, err := ws.ReadFrame(r)
+		if err != nil {
+			t.Fatalf("reading the pong: %v", err)
+		}
+		if f.Header.OpCode != ws.OpPong || string(f.Payload) != string(pingPayload) {
+			t.Fatalf("got %v frame %q for ping %q", f.Header.OpCode, f.Payload, pingPayload)
+		}
+	}
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		if err := gobwasWrite(conn, gobwasOp(mc.Binary), p, mc.Frags, true); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}
@@ -117,6 +142,9 @@ func runGobwasClient(t *testing.T, url string, run clientRun) clientResult {
 	var res clientResult
 	if run.CloseBy == "client" {
 		body := ws.NewCloseFrameBody(ws.StatusCode(run.Code), "client bye")
+		if run.Code == int(ws.StatusNoStatusRcvd) {
+			body = []byte{}
+		}
 		if err := ws.WriteFrame(conn, ws.MaskFrameInPlace(ws.NewCloseFrame(body))); err != nil {
 			t.Fatalf("close: %v", err)
 		}
@@ -212,7 +240,7 @@ func gobwasAwaitCloseServer(r io.Reader) closeEvent {
 			if f.Header.Masked {
 				ws.Cipher(f.Payload, f.Header.Mask, 0)
 			}
-			code, reason := ws.ParseCloseFrameData(f.Payload)
+			code, reason := gobwasParseClose(f.Payload)
 			return closeEvent{Code: int(code), Clean: true, How: fmt.Sprintf("close frame %d %q", code, reason)}
 		}
 	}

@@ -3,6 +3,7 @@ package interop
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,6 +18,19 @@ import (
 // buffer fills, so a client fragments messages at WriteBufferSize: the
 // fragmented run uses a buffer of fragSize, the other one large enough for
 // the largest message.
+
+// gorillaAPI is the part of gorilla's *Conn the tests use; lull's compat
+// package has the same, so the same code drives both.
+type gorillaAPI interface {
+	ReadMessage() (int, []byte, error)
+	WriteMessage(int, []byte) error
+	WriteControl(int, []byte, time.Time) error
+	NextWriter(int) (io.WriteCloser, error)
+	SetReadLimit(int64)
+	SetReadDeadline(time.Time) error
+	SetPongHandler(func(string) error)
+	Close() error
+}
 
 func gorillaCloseEvent(err error) closeEvent {
 	var ce *websocket.CloseError
@@ -45,11 +59,28 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	defer c.Close()
-	res := clientResult{Extensions: resp.Header.Get("Sec-WebSocket-Extensions")}
+	res := gorillaClientRun(t, c, gorillaCloseEvent, run)
+	res.Extensions = resp.Header.Get("Sec-WebSocket-Extensions")
+	return res
+}
+
+// gorillaClientRun performs run on a gorilla-API connection; closeOf reads
+// the package's close errors.
+func gorillaClientRun(t *testing.T, c gorillaAPI, closeOf func(error) closeEvent, run clientRun) clientResult {
+	t.Helper()
+	var res clientResult
 	c.SetReadLimit(64 << 20)
 	c.SetReadDeadline(time.Now().Add(waitLimit))
+	var pong []byte
+	pongs := 0
+	c.SetPongHandler(func(s string) error { pong = []byte(s); pongs++; return nil })
+	if run.Ping {
+		if err := c.WriteControl(websocket.PingMessage, pingPayload, time.Now().Add(waitLimit)); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+	}
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		if err := c.WriteMessage(gorillaType(mc.Binary), p); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}
@@ -60,9 +91,15 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 		if err := compareEcho(mc, p, typ == websocket.BinaryMessage, got); err != nil {
 			t.Fatal(err)
 		}
+		if run.Ping && (pongs != 1 || string(pong) != string(pingPayload)) {
+			t.Fatalf("%d pongs, the last %q, for one ping %q", pongs, pong, pingPayload)
+		}
 	}
 	if run.CloseBy == "client" {
 		msg := websocket.FormatCloseMessage(run.Code, "client bye")
+		if run.Code == websocket.CloseNoStatusReceived {
+			msg = []byte{} // FormatCloseMessage would too, but say so
+		}
 		if err := c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(waitLimit)); err != nil {
 			t.Fatalf("close: %v", err)
 		}
@@ -73,18 +110,18 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 	if err == nil {
 		t.Fatalf("unexpected message of %d bytes while closing", len(got))
 	}
-	res.Close = gorillaCloseEvent(err)
+	res.Close = closeOf(err)
 	return res
 }
 
 // gorillaEcho serves one connection: echo, or close on "close:CODE".
-func gorillaEcho(c *websocket.Conn, frag int) closeEvent {
+func gorillaEcho(c gorillaAPI, frag int, closeOf func(error) closeEvent) closeEvent {
 	defer c.Close()
 	c.SetReadLimit(64 << 20)
 	for {
 		typ, data, err := c.ReadMessage()
 		if err != nil {
-			return gorillaCloseEvent(err)
+			return closeOf(err)
 		}
 		if typ == websocket.TextMessage && len(data) < 16 && strings.HasPrefix(string(data), "close:") {
 			code, _ := strconv.Atoi(string(data[6:]))
@@ -102,7 +139,7 @@ func gorillaEcho(c *websocket.Conn, frag int) closeEvent {
 	}
 }
 
-func gorillaWriteChunks(c *websocket.Conn, typ int, data []byte, frag int) error {
+func gorillaWriteChunks(c gorillaAPI, typ int, data []byte, frag int) error {
 	w, err := c.NextWriter(typ)
 	if err != nil {
 		return err
@@ -134,7 +171,7 @@ func startGorillaServer(t *testing.T, deflate bool) *server {
 		if err != nil {
 			return // Upgrade has answered
 		}
-		s.Closes <- gorillaEcho(c, frag)
+		s.Closes <- gorillaEcho(c, frag, gorillaCloseEvent)
 	})}
 	go hs.Serve(ln)
 	s.Stop = func() { hs.Close() }

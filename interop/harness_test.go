@@ -33,6 +33,12 @@ type msgCase struct {
 	Size   int   `json:"size"`
 	Binary bool  `json:"binary"`
 	Frags  []int `json:"frags,omitempty"`
+	// Kind names the content (see source); "" is payload's.
+	Kind string `json:"kind,omitempty"`
+	// Autofrag, when not nil, has a Node client send the message
+	// compressed by itself, its compressed payload cut into frames of that
+	// many bytes (0: one frame), as Autobahn's groups 12 and 13 do.
+	Autofrag *int `json:"autofrag,omitempty"`
 }
 
 func (c msgCase) String() string {
@@ -40,8 +46,14 @@ func (c msgCase) String() string {
 	if c.Binary {
 		kind = "binary"
 	}
-	if c.Frags != nil {
+	if c.Kind != "" {
+		kind = c.Kind + " " + kind
+	}
+	switch {
+	case c.Frags != nil:
 		return fmt.Sprintf("%s %d B in %d frames", kind, c.Size, len(c.Frags))
+	case c.Autofrag != nil && *c.Autofrag > 0:
+		return fmt.Sprintf("%s %d B, compressed payload in frames of %d B", kind, c.Size, *c.Autofrag)
 	}
 	return fmt.Sprintf("%s %d B", kind, c.Size)
 }
@@ -125,9 +137,17 @@ type clientRun struct {
 	Cases   []msgCase
 	CloseBy string
 	Code    int
-	// Deflate asks the client to offer permessage-deflate.
-	Deflate bool
+	// Deflate asks the client to offer permessage-deflate, allowing
+	// context takeover if ContextTakeover (for peers that ask).
+	Deflate         bool
+	ContextTakeover bool
+	// Ping has the client send a ping with pingPayload before the first
+	// message and check the pong. Code 1005 (CloseNoStatus) closes with an
+	// empty close payload.
+	Ping bool
 }
+
+var pingPayload = []byte("interop ping \x00\xff")
 
 // closeEvent is one side's view of the end of a connection.
 type closeEvent struct {
@@ -138,7 +158,10 @@ type closeEvent struct {
 
 // clientResult is a client's view of a run.
 type clientResult struct {
-	Close      closeEvent
+	Close closeEvent
+	// CloseCode, if not 0, is the code the close was started with
+	// instead of clientRun.Code, for a peer that cannot send that one.
+	CloseCode  int
 	Extensions string // the negotiated Sec-WebSocket-Extensions
 }
 
@@ -209,15 +232,18 @@ func printMatrix() {
 		return a.Side < b.Side
 	})
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\ninterop matrix (messages %s, text+binary, whole+fragmented, close both ways):\n", sizeList())
-	fmt.Fprintf(&sb, "| %-16s | %-26s | %-11s | %-6s | %-6s |\n", "peer", "direction", "compression", "lull", "result")
-	fmt.Fprintf(&sb, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 18), strings.Repeat("-", 28), strings.Repeat("-", 13), strings.Repeat("-", 8), strings.Repeat("-", 8))
+	fmt.Fprintf(&sb, "\ninterop matrix (messages %s, text+binary, whole+fragmented; ping; close by either side and empty):\n", sizeList())
+	sb.WriteString("compression: off; deflate = lull's default policy (no context takeover), every message compressed;\n" +
+		"deflate+ctx = context takeover allowed both ways; deflate 12+13 = Autobahn 12.1-12.5 and 13.1-13.7's\n" +
+		"(size, autofrag) entries and offers, compressed payloads cut by the peer (-rounds each)\n")
+	fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-6s | %-6s |\n", "peer", "direction", "compression", "lull", "result")
+	fmt.Fprintf(&sb, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 18), strings.Repeat("-", 28), strings.Repeat("-", 15), strings.Repeat("-", 8), strings.Repeat("-", 8))
 	for _, k := range keys {
 		res := "pass"
 		if !matrix.rows[k] {
 			res = "FAIL"
 		}
-		fmt.Fprintf(&sb, "| %-16s | %-26s | %-11s | %-6s | %-6s |\n", k.Peer, k.Direction, k.Compression, k.Side, res)
+		fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-6s | %-6s |\n", k.Peer, k.Direction, k.Compression, k.Side, res)
 	}
 	fmt.Print(sb.String())
 }

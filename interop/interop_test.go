@@ -3,6 +3,8 @@ package interop
 import (
 	"strconv"
 	"testing"
+
+	"github.com/lullws/lull/upgrade"
 )
 
 // A peer as client (against a lull server) and as server (for a lull
@@ -11,33 +13,69 @@ type peer struct {
 	name   string
 	client func(t *testing.T, url string, run clientRun) clientResult
 	server func(t *testing.T) *server
+	// deflateServer serves with permessage-deflate, allowing context
+	// takeover if ctx; nil for a peer run without compression here.
+	deflateServer func(t *testing.T, ctx bool) *server
 }
 
 var peers = []peer{
 	{
 		name: "node-ws",
 		client: func(t *testing.T, url string, run clientRun) clientResult {
-			return runNodeClient(t, url, run, false, "")
+			var deflate any = false
+			if run.Deflate {
+				deflate = map[string]any{} // ws's default offer: context takeover allowed
+			}
+			return runNodeClient(t, url, run, deflate, "")
 		},
 		server: func(t *testing.T) *server {
 			s, _ := startNodeServer(t, false, 0)
 			return s
 		},
+		deflateServer: func(t *testing.T, ctx bool) *server {
+			s, _ := startNodeServer(t, map[string]any{}, 0)
+			return s
+		},
 	},
-	{name: "gorilla", client: runGorillaClient, server: func(t *testing.T) *server { return startGorillaServer(t, false) }},
-	{name: "gobwas-ws", client: runGobwasClient, server: startGobwasServer},
-	{name: "coder-websocket", client: runCoderClient, server: func(t *testing.T) *server { return startCoderServer(t, false) }},
+	{
+		name: "gorilla", client: runGorillaClient,
+		server:        func(t *testing.T) *server { return startGorillaServer(t, false) },
+		deflateServer: func(t *testing.T, ctx bool) *server { return startGorillaServer(t, true) },
+	},
+	{
+		name: "gobwas-ws",
+		client: func(t *testing.T, url string, run clientRun) clientResult {
+			if run.Deflate {
+				return runGobwasFlateClient(t, url, run)
+			}
+			return runGobwasClient(t, url, run)
+		},
+		server: startGobwasServer,
+		// wsflate's default parameters: no context takeover either way.
+		deflateServer: func(t *testing.T, ctx bool) *server { return startGobwasFlateServer(t) },
+	},
+	{
+		name: "coder-websocket", client: runCoderClient,
+		server:        func(t *testing.T) *server { return startCoderServer(t, false, false) },
+		deflateServer: func(t *testing.T, ctx bool) *server { return startCoderServer(t, true, ctx) },
+	},
 }
 
 // A lull side: the server and the client a peer talks to.
 type lullSide struct {
-	name   string
-	server func(t *testing.T) *server
-	client func(t *testing.T, url string, run clientRun) clientResult
+	name string
+	// fragments: the client sends fragmented messages when a case asks
+	// (the engine's WriteMessage sends one frame per message).
+	fragments bool
+	// deflate: the side negotiates permessage-deflate.
+	deflate bool
+	server  func(t *testing.T, ld lullDeflate) *server
+	client  func(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult
 }
 
 var lullSides = []lullSide{
-	{name: "engine", server: startLullServer, client: runLullClient},
+	{name: "engine", server: startLullServer, client: runLullClient, deflate: true},
+	{name: "compat", server: startCompatServer, client: runCompatClient, fragments: true},
 }
 
 const (
@@ -47,14 +85,33 @@ const (
 
 // Two connections per direction: whole messages closed by the client with
 // 4000, then fragmented messages closed by the server with 4001.
+// A third: a ping and two small messages, then a close frame with no
+// payload (1005 on both sides).
+type clientRunSpec struct {
+	name       string
+	fragmented bool
+	closeBy    string
+	code       int
+	ping       bool
+}
+
 var connRuns = []struct {
 	name       string
 	fragmented bool
 	closeBy    string
 	code       int
+	ping       bool
 }{
-	{"whole/client-closes", false, "client", 4000},
-	{"fragmented/server-closes", true, "server", 4001},
+	{"whole/client-closes", false, "client", 4000, false},
+	{"fragmented/server-closes", true, "server", 4001, false},
+	{"ping/empty-close", false, "client", 1005, true},
+}
+
+func (r clientRunSpec) cases() []msgCase {
+	if r.ping {
+		return []msgCase{{Size: 5}, {Size: 200, Binary: true}}
+	}
+	return cases(r.fragmented)
 }
 
 func TestInterop(t *testing.T) {
@@ -62,13 +119,13 @@ func TestInterop(t *testing.T) {
 		for _, p := range peers {
 			t.Run(side.name+"/"+p.name+"/to-lull-server", func(t *testing.T) {
 				record(t, matrixKey{p.name, dirToLull, "off", side.name})
-				srv := side.server(t)
+				srv := side.server(t, lullNoDeflate)
 				defer srv.Stop()
 				for _, cr := range connRuns {
 					t.Run(cr.name, func(t *testing.T) {
-						run := clientRun{Cases: cases(cr.fragmented), CloseBy: cr.closeBy, Code: cr.code}
+						run := clientRun{Cases: clientRunSpec(cr).cases(), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping}
 						res := p.client(t, srv.URL, run)
-						checkCloses(t, run, res.Close, srv.nextClose(t), "lull server")
+						checkCloses(t, run, res, srv.nextClose(t), "lull server")
 					})
 				}
 			})
@@ -82,11 +139,13 @@ func TestInterop(t *testing.T) {
 						if cr.fragmented {
 							url += "?frag=" + strconv.Itoa(fragSize)
 						}
-						// The engine sends each message as one frame; the
-						// peer echoes in frames of fragSize.
-						run := clientRun{Cases: cases(false), CloseBy: cr.closeBy, Code: cr.code}
-						res := side.client(t, url, run)
-						checkCloses(t, run, res.Close, srv.nextClose(t), p.name+" server")
+						// The peer echoes in frames of fragSize; the
+						// engine sends each message as one frame.
+						spec := clientRunSpec(cr)
+						spec.fragmented = spec.fragmented && side.fragments
+						run := clientRun{Cases: spec.cases(), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping}
+						res := side.client(t, url, run, lullNoDeflate, nil)
+						checkCloses(t, run, res, srv.nextClose(t), p.name+" server")
 					})
 				}
 			})
@@ -96,12 +155,16 @@ func TestInterop(t *testing.T) {
 
 // checkCloses checks both sides' views of the close handshake: each saw
 // the code the closing side sent, and a clean close.
-func checkCloses(t *testing.T, run clientRun, client, server closeEvent, serverName string) {
+func checkCloses(t *testing.T, run clientRun, res clientResult, server closeEvent, serverName string) {
 	t.Helper()
-	if client.Code != run.Code || !client.Clean {
-		t.Errorf("client: close %d (clean %v), want %d clean: %s", client.Code, client.Clean, run.Code, client.How)
+	want, client := run.Code, res.Close
+	if res.CloseCode != 0 {
+		want = res.CloseCode
 	}
-	if server.Code != run.Code || !server.Clean {
-		t.Errorf("%s: close %d (clean %v), want %d clean: %s", serverName, server.Code, server.Clean, run.Code, server.How)
+	if client.Code != want || !client.Clean {
+		t.Errorf("client: close %d (clean %v), want %d clean: %s", client.Code, client.Clean, want, client.How)
+	}
+	if server.Code != want || !server.Clean {
+		t.Errorf("%s: close %d (clean %v), want %d clean: %s", serverName, server.Code, server.Clean, want, server.How)
 	}
 }

@@ -27,10 +27,11 @@ func lullCloseEvent(err error) closeEvent {
 
 // echoServerConfig is lull's echo server: every message back with its
 // type; "close:CODE" starts the close handshake.
-func echoServerConfig(s *server) engine.Config {
+func echoServerConfig(s *server, ld lullDeflate) engine.Config {
 	return engine.Config{
-		Loops:   2,
-		Upgrade: upgrade.Server{CheckOrigin: func(*upgrade.Request) bool { return true }},
+		Loops:       2,
+		Upgrade:     upgrade.Server{CheckOrigin: func(*upgrade.Request) bool { return true }, Deflate: ld.policy},
+		Compression: ld.comp,
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			if op == frame.OpText && len(data) < 16 && strings.HasPrefix(string(data), "close:") {
 				code, _ := strconv.Atoi(string(data[6:]))
@@ -47,11 +48,12 @@ func echoServerConfig(s *server) engine.Config {
 	}
 }
 
-// startLullServer starts the engine's echo server on a loopback port.
-func startLullServer(t *testing.T) *server {
+// startLullServer starts the engine's echo server on a loopback port,
+// compressing as ld says.
+func startLullServer(t *testing.T, ld lullDeflate) *server {
 	t.Helper()
 	s := newServer("", nil)
-	e, err := engine.New(echoServerConfig(s))
+	e, err := engine.New(echoServerConfig(s, ld))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,13 +76,17 @@ type lullMsg struct {
 	data []byte
 }
 
-// runLullClient dials url with the engine and performs run.
-func runLullClient(t *testing.T, url string, run clientRun) clientResult {
+// runLullClient dials url with the engine and performs run, offering
+// offer (none if nil) and compressing as ld says.
+func runLullClient(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult {
 	t.Helper()
 	msgs := make(chan lullMsg, 1)
+	pongs := make(chan []byte, 1)
 	closed := make(chan error, 1)
 	e, err := engine.New(engine.Config{
-		Loops: 1,
+		Loops:       1,
+		Compression: ld.comp,
+		OnPong:      func(c *engine.Conn, data []byte) { pongs <- append([]byte(nil), data...) },
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			msgs <- lullMsg{op, append([]byte(nil), data...)}
 		},
@@ -92,12 +98,29 @@ func runLullClient(t *testing.T, url string, run clientRun) clientResult {
 	defer e.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	c, err := e.Dial(ctx, url, nil)
+	c, err := e.Dial(ctx, url, &engine.DialOptions{Deflate: offer})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
+	var res clientResult
+	if c.Compressed() {
+		res.Extensions = "permessage-deflate"
+	}
+	if run.Ping {
+		if err := c.Ping(pingPayload); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+		select {
+		case p := <-pongs:
+			if string(p) != string(pingPayload) {
+				t.Fatalf("pong %q for ping %q", p, pingPayload)
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("no pong in %v", waitLimit)
+		}
+	}
 	for i, mc := range run.Cases {
-		p := payload(mc.Size, mc.Binary, i)
+		p := message(mc, i)
 		op := frame.OpText
 		if mc.Binary {
 			op = frame.OpBinary
@@ -117,7 +140,11 @@ func runLullClient(t *testing.T, url string, run clientRun) clientResult {
 		}
 	}
 	if run.CloseBy == "client" {
-		if err := c.Close(frame.CloseCode(run.Code), "client bye"); err != nil {
+		reason := "client bye"
+		if run.Code == int(frame.CloseNoStatus) {
+			reason = ""
+		}
+		if err := c.Close(frame.CloseCode(run.Code), reason); err != nil {
 			t.Fatalf("close: %v", err)
 		}
 	} else if err := c.WriteMessage(frame.OpText, []byte("close:"+strconv.Itoa(run.Code))); err != nil {
@@ -125,7 +152,8 @@ func runLullClient(t *testing.T, url string, run clientRun) clientResult {
 	}
 	select {
 	case err := <-closed:
-		return clientResult{Close: lullCloseEvent(err)}
+		res.Close = lullCloseEvent(err)
+		return res
 	case m := <-msgs:
 		t.Fatalf("unexpected message of %d bytes while closing", len(m.data))
 	case <-time.After(waitLimit):

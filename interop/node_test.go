@@ -100,7 +100,8 @@ type nodeOptions struct {
 		By   string `json:"by"`
 		Code int    `json:"code"`
 	} `json:"close,omitempty"`
-	Frag int `json:"frag,omitempty"`
+	Frag int    `json:"frag,omitempty"`
+	Ping []byte `json:"ping,omitempty"`
 }
 
 func jsonArg(v any) string {
@@ -141,18 +142,26 @@ func startNodeServer(t *testing.T, deflate any, frag int) (*server, <-chan nodeE
 func runNodeClient(t *testing.T, url string, run clientRun, deflate any, offer string) clientResult {
 	t.Helper()
 	opts := nodeOptions{Deflate: deflate, Offer: offer, Cases: run.Cases}
+	if run.Ping {
+		opts.Ping = pingPayload
+	}
 	opts.Close = &struct {
 		By   string `json:"by"`
 		Code int    `json:"code"`
 	}{run.CloseBy, run.Code}
 	events := startNode(t, opts, "client", url)
 	var res clientResult
-	echoes := 0
+	echoes, pongs := 0, 0
 	for {
 		ev := nextNodeEvent(t, events)
 		switch ev.Event {
 		case "open":
 			res.Extensions = ev.Extensions
+		case "pong":
+			if !ev.OK {
+				t.Fatal("node client: the pong's payload differs from the ping's")
+			}
+			pongs++
 		case "echo":
 			if !ev.OK {
 				t.Fatalf("%v: %s", run.Cases[ev.Index], ev.Error)
@@ -163,6 +172,9 @@ func runNodeClient(t *testing.T, url string, run clientRun, deflate any, offer s
 		case "close":
 			if echoes != len(run.Cases) {
 				t.Fatalf("node client: connection closed (%d) after %d of %d echoes", ev.Code, echoes, len(run.Cases))
+			}
+			if run.Ping && pongs != 1 {
+				t.Fatalf("node client: %d pongs for one ping", pongs)
 			}
 			res.Close = closeEvent{Code: ev.Code, Clean: ev.WasClean, How: fmt.Sprintf("ws close event %+v", ev)}
 			return res

@@ -1,0 +1,253 @@
+package websocket
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/lullws/lull/frame"
+)
+
+const (
+	defaultReadBufferSize  = 4096
+	defaultWriteBufferSize = 4096
+	writeWait              = time.Second
+	noFrame                = -1
+	maxControlPayload      = frame.MaxControlPayload
+)
+
+// Conn represents a WebSocket connection.
+//
+// A Conn holds no buffer while idle: bytes are read into a pooled buffer
+// that goes back to the pool once its frames have been consumed, and
+// messages are written through pooled buffers. On a plain TCP or Unix
+// connection (the usual server and client case) a goroutine waiting in
+// NextReader or ReadMessage waits for the socket to become readable
+// without holding even a read buffer, in Go's network poller; the same
+// goroutine then reads and parses the frames. Other net.Conn
+// implementations (TLS, net.Pipe) are read with blocking Read calls into
+// a pooled buffer held while the read waits.
+//
+// See the package documentation for which methods may be called
+// concurrently.
+type Conn struct {
+	conn        net.Conn
+	raw         syscall.RawConn // set when reads can wait without a buffer
+	isServer    bool
+	subprotocol string
+
+	// Write side. msgMu orders data messages and guards writer and
+	// writeDeadline; wmu puts one frame at a time on the wire and guards
+	// the fields after it.
+	msgMu         sync.Mutex
+	writer        *messageWriter
+	writeDeadline time.Time
+	wmu           sync.Mutex
+	writeErr      error
+	connDeadline  time.Time // the write deadline last set on conn
+	writeBufSize  int
+	writePool     BufferPool
+	compressWrite bool
+	compressLevel int
+
+	// Read side: owned by the goroutine calling the read methods.
+	p           frame.Parser
+	rbuf        *[]byte // pooled; nil while nothing is buffered (raw mode)
+	rpos, rend  int
+	readBufSize int
+	cur         []byte // payload of the current data fragment not yet read
+	curEnd      bool   // cur's fragment ends its message
+	inMsg       bool   // a data message has begun and has not been read to its end
+	readSeq     uint64 // incremented by each NextReader/ReadMessage: older readers return io.EOF
+	readErr     error
+	readers     []messageReader // handed out one by one (see newReader)
+	ctl         []byte          // a control frame's payload split across reads
+
+	handlePing  func(appData string) error
+	handlePong  func(appData string) error
+	handleClose func(code int, text string) error
+
+	// Results of rawRead, the callback given to raw.Read.
+	rawFn  func(fd uintptr) bool
+	rawN   int
+	rawErr error
+
+	ev atomic.Pointer[evented] // set once ServeEvents hands the connection to an engine
+}
+
+// newConn wraps nc. leftover holds bytes already read from nc after the
+// handshake (the peer's first frames); it is copied.
+func newConn(nc net.Conn, isServer bool, readBufSize, writeBufSize int, pool BufferPool, leftover []byte) *Conn {
+	if readBufSize <= 0 {
+		readBufSize = defaultReadBufferSize
+	}
+	if readBufSize < 256 {
+		readBufSize = 256
+	}
+	if writeBufSize <= 0 {
+		writeBufSize = defaultWriteBufferSize
+	}
+	c := &Conn{
+		conn:          nc,
+		isServer:      isServer,
+		readBufSize:   readBufSize,
+		writeBufSize:  writeBufSize,
+		writePool:     pool,
+		compressLevel: defaultCompressionLevel,
+	}
+	c.p.Client = !isServer
+	c.p.SkipUTF8 = true // gorilla/websocket leaves text validation to the application
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		if rc, err := nc.(syscall.Conn).SyscallConn(); err == nil {
+			c.raw = rc
+			c.rawFn = c.rawRead
+		}
+	}
+	if len(leftover) > 0 {
+		c.rbuf = getBuf(max(len(leftover), readBufSize))
+		c.rend = copy(*c.rbuf, leftover)
+	}
+	return c
+}
+
+// Subprotocol returns the negotiated protocol for the connection.
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Close closes the underlying network connection without sending or waiting
+// for a close message.
+func (c *Conn) Close() error {
+	if ev := c.ev.Load(); ev != nil {
+		return ev.close(c)
+	}
+	return c.conn.Close()
+}
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
+
+// NetConn returns the underlying connection that is wrapped by c. Reading
+// from or writing to it directly corrupts the WebSocket connection.
+func (c *Conn) NetConn() net.Conn { return c.conn }
+
+// UnderlyingConn returns the internal net.Conn. This can be used to further
+// modifications to connection specific flags.
+//
+// Deprecated: Use the NetConn method.
+func (c *Conn) UnderlyingConn() net.Conn { return c.conn }
+
+// SetReadDeadline sets the read deadline on the underlying network
+// connection. After a read has timed out, the websocket connection state is
+// corrupt and all future reads will return an error. A zero value for t
+// means reads will not time out.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline on the underlying network
+// connection. After a write has timed out, the websocket state is corrupt
+// and all future writes will return an error. A zero value for t means
+// writes will not time out.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.msgMu.Lock()
+	c.writeDeadline = t
+	c.msgMu.Unlock()
+	return nil
+}
+
+// SetReadLimit sets the maximum size in bytes for a message read from the
+// peer. If a message exceeds the limit, the connection sends a close message
+// to the peer and returns ErrReadLimit to the application. Zero means no
+// limit.
+func (c *Conn) SetReadLimit(limit int64) {
+	if limit < 0 {
+		limit = 0
+	}
+	c.p.MaxMessageSize = limit
+}
+
+// CloseHandler returns the current close handler.
+func (c *Conn) CloseHandler() func(code int, text string) error {
+	if c.handleClose != nil {
+		return c.handleClose
+	}
+	return c.defaultCloseHandler
+}
+
+// SetCloseHandler sets the handler for close messages received from the
+// peer. The code argument to h is the received close code or
+// CloseNoStatusReceived if the close message is empty. The default close
+// handler sends a close message back to the peer with the same code.
+//
+// The handler function is called from the NextReader, ReadMessage and
+// message reader Read methods. The application must read the connection to
+// process close messages as described in the section on Control Messages
+// in the package documentation.
+//
+// The connection read methods return a CloseError when a close message is
+// received. Most applications should handle close messages as part of their
+// normal error handling; a close handler is for applications that must do
+// something before the close message is answered.
+func (c *Conn) SetCloseHandler(h func(code int, text string) error) {
+	c.handleClose = h
+}
+
+func (c *Conn) defaultCloseHandler(code int, text string) error {
+	c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(writeWait))
+	return nil
+}
+
+// PingHandler returns the current ping handler.
+func (c *Conn) PingHandler() func(appData string) error {
+	if c.handlePing != nil {
+		return c.handlePing
+	}
+	return c.defaultPingHandler
+}
+
+// SetPingHandler sets the handler for ping messages received from the peer.
+// The appData argument to h is the PING message application data. The
+// default ping handler sends a pong to the peer; nil restores it.
+//
+// The handler function is called from the NextReader, ReadMessage and
+// message reader Read methods.
+func (c *Conn) SetPingHandler(h func(appData string) error) {
+	c.handlePing = h
+}
+
+func (c *Conn) defaultPingHandler(message string) error {
+	err := c.WriteControl(PongMessage, []byte(message), time.Now().Add(writeWait))
+	if err == ErrCloseSent {
+		return nil
+	}
+	if e, ok := err.(net.Error); ok && e.Temporary() { //nolint:staticcheck
+		return nil
+	}
+	return err
+}
+
+// PongHandler returns the current pong handler.
+func (c *Conn) PongHandler() func(appData string) error {
+	if c.handlePong != nil {
+		return c.handlePong
+	}
+	return defaultPongHandler
+}
+
+func defaultPongHandler(string) error { return nil }
+
+// SetPongHandler sets the handler for pong messages received from the peer.
+// The appData argument to h is the PONG message application data. The
+// default pong handler does nothing; nil restores it.
+//
+// The handler function is called from the NextReader, ReadMessage and
+// message reader Read methods.
+func (c *Conn) SetPongHandler(h func(appData string) error) {
+	c.handlePong = h
+}
+
+var _ io.Reader = (*messageReader)(nil)
