@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,7 +75,7 @@ type Conn struct {
 	rawN   int
 	rawErr error
 
-	ev *evented // set once ServeEvents hands the connection to an engine
+	ev atomic.Pointer[evented] // set once ServeEvents hands the connection to an engine
 }
 
 // newConn wraps nc. leftover holds bytes already read from nc after the
@@ -119,8 +120,8 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 // Close closes the underlying network connection without sending or waiting
 // for a close message.
 func (c *Conn) Close() error {
-	if ev := c.ev; ev != nil {
-		return ev.close()
+	if ev := c.ev.Load(); ev != nil {
+		return ev.close(c)
 	}
 	return c.conn.Close()
 }

@@ -17,18 +17,27 @@ import (
 func newServer(t *testing.T, u *Upgrader, serve func(c *Conn)) *httptest.Server {
 	t.Helper()
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []*Conn
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := u.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
 		wg.Add(1)
 		defer wg.Done()
 		defer c.Close()
 		serve(c)
 	}))
 	t.Cleanup(func() {
-		s.CloseClientConnections()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close() // hijacked connections are not the server's to close
+		}
+		mu.Unlock()
 		s.Close()
 		wg.Wait()
 	})

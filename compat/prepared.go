@@ -41,7 +41,7 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 	if pm == nil {
 		return errors.New("websocket: nil prepared message")
 	}
-	if !c.isServer || c.ev != nil {
+	if !c.isServer || c.ev.Load() != nil {
 		// A client masks every frame with a fresh key.
 		return c.WriteMessage(pm.messageType, pm.data)
 	}

@@ -5,9 +5,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/lullws/lull/compat/internal/hooks"
 	"github.com/lullws/lull/frame"
 )
 
@@ -103,10 +105,11 @@ func (c *Conn) next() (frame.Fragment, error) {
 				return frame.Fragment{}, hideTempErr(err)
 			}
 		}
+		start := c.rpos
 		f, n, ok, err := c.p.Next((*c.rbuf)[c.rpos:c.rend])
 		c.rpos += n
 		if err != nil {
-			return frame.Fragment{}, c.protocolError(err)
+			return frame.Fragment{}, c.protocolError(err, (*c.rbuf)[start:c.rend])
 		}
 		if !ok {
 			c.rpos = c.rend
@@ -167,8 +170,10 @@ func (c *Conn) control(f *frame.Fragment) error {
 }
 
 // protocolError fails the connection for a frame-level violation, as
-// gorilla/websocket does: a close message, then an error for the reader.
-func (c *Conn) protocolError(err error) error {
+// gorilla/websocket does: a close message, then an error for the reader,
+// worded as gorilla's. b is what the parser was handed (see
+// hooks.NewProtocolError).
+func (c *Conn) protocolError(err error, b []byte) error {
 	var fe *frame.Error
 	if !errors.As(err, &fe) {
 		return err
@@ -180,12 +185,13 @@ func (c *Conn) protocolError(err error) error {
 	case frame.ErrLengthOverflow:
 		return ErrReadLimit
 	}
-	data := FormatCloseMessage(CloseProtocolError, fe.Reason)
+	pe := hooks.NewProtocolError(fe, b, c.p.Compression)
+	data := FormatCloseMessage(CloseProtocolError, strings.TrimPrefix(pe.Text, "websocket: "))
 	if len(data) > maxControlPayload {
 		data = data[:maxControlPayload]
 	}
 	c.WriteControl(CloseMessage, data, time.Now().Add(writeWait))
-	return errors.New("websocket: " + fe.Reason)
+	return pe
 }
 
 // beginMessage skips what is left of the current message and reads up to
@@ -230,7 +236,7 @@ func (c *Conn) beginMessage() (int, error) {
 // permanent. Once this method returns a non-nil error, all subsequent calls
 // to this method return the same error.
 func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
-	if c.ev != nil {
+	if c.ev.Load() != nil {
 		return noFrame, nil, errEvented
 	}
 	messageType, err = c.beginMessage()
@@ -293,7 +299,7 @@ func (r *messageReader) Read(b []byte) (int, error) {
 // reading from that reader to a buffer. The returned slice is newly
 // allocated and belongs to the caller.
 func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
-	if c.ev != nil {
+	if c.ev.Load() != nil {
 		return noFrame, nil, errEvented
 	}
 	messageType, err = c.beginMessage()

@@ -40,8 +40,8 @@ func (c *Conn) writeFrame(op frame.Opcode, fin bool, payload []byte, deadline ti
 }
 
 func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, payload []byte, deadline time.Time) error {
-	if c.ev != nil {
-		return c.ev.write(op, fin, payload)
+	if ev := c.ev.Load(); ev != nil {
+		return ev.write(op, fin, payload)
 	}
 	if !deadline.Equal(c.connDeadline) {
 		if err := c.conn.SetWriteDeadline(deadline); err != nil {
@@ -243,6 +243,20 @@ func (w *messageWriter) flush(payload []byte, final bool) error {
 	return err
 }
 
+// spill makes room in a full buffer: it sends the buffered bytes as a
+// frame, or, on an evented connection (whose engine sends whole messages),
+// grows the buffer.
+func (w *messageWriter) spill() error {
+	if w.c.ev.Load() == nil {
+		return w.flush(w.buf[:w.pos], false)
+	}
+	nb := make([]byte, 2*len(w.buf))
+	copy(nb, w.buf[:w.pos])
+	w.release()
+	w.buf = nb
+	return nil
+}
+
 func (w *messageWriter) write(p []byte) (int, error) {
 	if w.closed {
 		return 0, errWriteClosed
@@ -252,7 +266,7 @@ func (w *messageWriter) write(p []byte) (int, error) {
 	}
 	nn := len(p)
 	buf := w.buffer()
-	if w.pos == 0 && len(p) >= 2*len(buf) && (w.op.IsData() || w.op == frame.OpContinuation) {
+	if w.pos == 0 && len(p) >= 2*len(buf) && (w.op.IsData() || w.op == frame.OpContinuation) && w.c.ev.Load() == nil {
 		// A large write goes out as one frame, without a copy.
 		if err := w.flush(p, false); err != nil {
 			return 0, err
@@ -261,9 +275,10 @@ func (w *messageWriter) write(p []byte) (int, error) {
 	}
 	for len(p) > 0 {
 		if w.pos == len(buf) {
-			if err := w.flush(buf[:w.pos], false); err != nil {
+			if err := w.spill(); err != nil {
 				return 0, err
 			}
+			buf = w.buffer()
 		}
 		n := copy(buf[w.pos:], p)
 		w.pos += n
@@ -292,9 +307,10 @@ func (w *messageWriter) WriteString(s string) (int, error) {
 		}
 		buf := w.buffer()
 		if w.pos == len(buf) {
-			if err := w.flush(buf[:w.pos], false); err != nil {
+			if err := w.spill(); err != nil {
 				return 0, err
 			}
+			buf = w.buffer()
 		}
 		n := copy(buf[w.pos:], s)
 		w.pos += n
@@ -315,9 +331,10 @@ func (w *messageWriter) ReadFrom(r io.Reader) (nn int64, err error) {
 		}
 		buf := w.buffer()
 		if w.pos == len(buf) {
-			if err := w.flush(buf[:w.pos], false); err != nil {
+			if err := w.spill(); err != nil {
 				return nn, err
 			}
+			buf = w.buffer()
 		}
 		var n int
 		n, err = r.Read(buf[w.pos:])

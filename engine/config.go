@@ -93,6 +93,12 @@ type Config struct {
 	// NoAutoPong stops the engine from answering pings; OnPing then decides.
 	NoAutoPong bool
 
+	// SkipUTF8 stops the engine from checking that text messages are valid
+	// UTF-8, for callers that promise their users no validation (the compat
+	// package, like gorilla/websocket, leaves it to the application).
+	// Close reasons are checked regardless.
+	SkipUTF8 bool
+
 	// OnOpen is called once the handshake is done, before any message.
 	OnOpen func(c *Conn)
 

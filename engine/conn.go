@@ -99,6 +99,7 @@ func newConn(l *loop, fd int, client bool) *Conn {
 	c := &Conn{loop: l, fd: int32(fd), isCli: client}
 	c.parser.Client = client
 	c.parser.MaxMessageSize = l.eng.cfg.maxMessageSize()
+	c.parser.SkipUTF8 = l.eng.cfg.SkipUTF8
 	return c
 }
 

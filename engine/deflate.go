@@ -50,7 +50,8 @@ type Compression struct {
 	// 1.2 MiB per connection at level 1 (0.8 MiB at levels 2 to 9): see
 	// frame.Compressor. Whatever this says, a connection whose peer keeps
 	// its context keeps a decompressor with a 32 KiB window (about 76 KiB)
-	// while open, as RFC 7692 requires.
+	// from its first compressed message until it closes, as RFC 7692
+	// requires.
 	ContextTakeover bool
 }
 
@@ -66,9 +67,9 @@ const (
 
 // deflateState is what a connection with context takeover keeps.
 type deflateState struct {
-	mu   sync.Mutex // held from compression to queueing, so contexts follow wire order
-	comp *frame.Compressor
-	inf  *frame.Inflater
+	mu   sync.Mutex        // held from compression to queueing, so contexts follow wire order
+	comp *frame.Compressor // under mu; made on first use
+	inf  *frame.Inflater   // loop goroutine only; made on first use
 }
 
 // ErrCompressionLevel: SetCompressionLevel was given a level outside -2
@@ -111,12 +112,9 @@ func (c *Conn) setupDeflate(res *upgrade.Result) {
 	}
 	if d&(dInflateKeep|dCompressKeep) != 0 {
 		// Kept beside the connection, not in it, so that the Conn of
-		// every other connection stays small.
-		ds := &deflateState{}
-		if d&dInflateKeep != 0 {
-			ds.inf = frame.NewInflater(true)
-		}
-		c.loop.eng.deflateCtx.Store(c, ds)
+		// every other connection stays small. The codecs are made on
+		// first use: an idle connection holds only this.
+		c.loop.eng.deflateCtx.Store(c, &deflateState{})
 	}
 	c.parser.Compression = true
 	c.dfl.Store(d)
@@ -252,7 +250,10 @@ func (c *Conn) inflated(op frame.Opcode, data []byte) {
 	}
 	limit := l.eng.cfg.maxMessageSize()
 	var err error
-	if ctx := c.takeover(c.dfl.Load()); ctx != nil && ctx.inf != nil {
+	if ctx := c.takeover(c.dfl.Load() & dInflateKeep); ctx != nil { // nil once closed
+		if ctx.inf == nil { // loop goroutine only, like all of inflation
+			ctx.inf = frame.NewInflater(true)
+		}
 		out.b, err = ctx.inf.Append(out.b[:0], data, limit)
 	} else {
 		out.b, err = frame.AppendInflate(out.b[:0], data, limit)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sync"
 	"testing"
@@ -112,7 +114,7 @@ func (p *wsPeer) setup(res upgrade.Result) {
 	if p.client {
 		ownNoCtx, peerNoCtx, ownBits = d.ClientNoContextTakeover, d.ServerNoContextTakeover, d.ClientMaxWindowBits
 	}
-	level := 6
+	level := frame.DefaultCompressionLevel
 	if ownBits != 0 && ownBits < 15 {
 		level = frame.HuffmanOnly
 	}
@@ -561,6 +563,7 @@ func TestDeflateTakeoverServer(t *testing.T) {
 	if !res.Deflate || res.DeflateParams.ClientNoContextTakeover || res.DeflateParams.ServerNoContextTakeover {
 		t.Fatalf("negotiated %+v, want context takeover both ways", res)
 	}
+	p.comp, _ = frame.NewCompressor(6, true) // level 1 refers only to the previous message
 	msg := deflatePayload("json", 4000)
 	var sizes []int
 	for i := 0; i < 20; i++ {
@@ -773,4 +776,46 @@ func memSnapshot() runtime.MemStats {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms
+}
+
+// TestDeflateAdopt: a connection upgraded by net/http (UpgradeHTTP with a
+// DeflatePolicy) and adopted by the engine compresses from the first
+// write, even one made before the loop has run.
+func TestDeflateAdopt(t *testing.T) {
+	cfg := echoConfig()
+	cfg.Compression.Threshold = -1
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	up := upgrade.Server{CheckOriginHTTP: func(*http.Request) bool { return true }, Deflate: &upgrade.DeflatePolicy{}}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nc, rw, res, err := up.UpgradeHTTP(w, r, nil)
+		if err != nil {
+			t.Errorf("UpgradeHTTP: %v", err)
+			return
+		}
+		buffered, _ := rw.Reader.Peek(rw.Reader.Buffered())
+		c, err := e.Adopt(nc, buffered, res)
+		if err != nil {
+			t.Errorf("Adopt: %v", err)
+			return
+		}
+		if !c.Compressed() {
+			t.Errorf("adopted connection not compressed: %+v", res)
+		}
+		if err := c.WriteMessage(frame.OpText, []byte("welcome")); err != nil {
+			t.Errorf("write after Adopt: %v", err)
+		}
+	}))
+	defer hs.Close()
+	p, res := peerClient(t, hs.Listener.Addr().String(), DeflateOffer)
+	if !res.Deflate {
+		t.Fatal("UpgradeHTTP declined")
+	}
+	p.expectMessage(frame.OpText, []byte("welcome"), true)
+	msg := deflatePayload("json", 3000)
+	p.sendCompressed(frame.OpText, msg, 512)
+	p.expectMessage(frame.OpText, msg, true)
 }

@@ -15,7 +15,10 @@
 // Connections come from a listening socket the engine opens (Listen,
 // optionally one per loop with SO_REUSEPORT), from a net.Listener the caller
 // passes in (Serve), from an existing net/http server that upgraded a
-// request and hands the connection over (Adopt), or from Dial.
+// request and hands the connection over (Adopt), or from Dial. AdoptWith
+// also takes over client connections whose handshake was made elsewhere,
+// with user data attached before OnOpen and a message size limit of their
+// own: it is how package compat hands a connection to the loops.
 //
 // # Handlers
 //
@@ -72,7 +75,11 @@
 // at Config.Compression.Level (1 by default); Conn.SetWriteCompression
 // and Conn.SetCompressionLevel change that per connection. A Prepared
 // message is compressed once per level in use and the compressed frame
-// reused. Stats counts the messages received and sent compressed.
+// reused. Stats counts the messages received and sent compressed. The
+// engine can honour any window size: a peer that asks for a window under
+// 15 bits gets messages compressed with frame.HuffmanOnly, which has no
+// back-references, so a server may set DeflatePolicy.MinServerWindowBits
+// to 8 to accept such offers instead of declining them.
 //
 // Compressors and decompressors come from pools and are held only while a
 // message is compressed or inflated, so an idle compressed connection

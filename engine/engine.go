@@ -223,9 +223,36 @@ func (e *Engine) Serve(ln net.Listener) error {
 // OnOpen is called on the connection's loop, as for any other connection;
 // the returned Conn may be written to at once.
 func (e *Engine) Adopt(nc net.Conn, buffered []byte, res upgrade.Result) (*Conn, error) {
+	return e.AdoptWith(nc, buffered, res, nil)
+}
+
+// AdoptOptions configures AdoptWith. The zero value adopts a server
+// connection as Adopt does.
+type AdoptOptions struct {
+	// Client marks a connection whose handshake this side made as the
+	// client (it dialled): its frames are masked, the server's are not.
+	Client bool
+
+	// UserData is set on the Conn (see Conn.SetUserData) before any
+	// handler can see it, OnOpen included.
+	UserData any
+
+	// MaxMessageSize overrides Config.MaxMessageSize for this connection
+	// when not zero; a negative value means no limit.
+	MaxMessageSize int64
+}
+
+// AdoptWith is Adopt with options: it can take over a client connection,
+// attach user data before OnOpen, and give the connection its own message
+// size limit. opts may be nil.
+func (e *Engine) AdoptWith(nc net.Conn, buffered []byte, res upgrade.Result, opts *AdoptOptions) (*Conn, error) {
 	if e.stopping.Load() {
 		nc.Close()
 		return nil, ErrEngineClosed
+	}
+	var o AdoptOptions
+	if opts != nil {
+		o = *opts
 	}
 	fd, err := poller.TakeOver(nc)
 	if err != nil {
@@ -234,7 +261,14 @@ func (e *Engine) Adopt(nc net.Conn, buffered []byte, res upgrade.Result) (*Conn,
 	}
 	poller.SetNoDelay(fd, true)
 	l := e.pickLoop()
-	c := newConn(l, fd, false)
+	c := newConn(l, fd, o.Client)
+	c.userData = o.UserData
+	switch {
+	case o.MaxMessageSize > 0:
+		c.parser.MaxMessageSize = o.MaxMessageSize
+	case o.MaxMessageSize < 0:
+		c.parser.MaxMessageSize = 0
+	}
 	c.state = stateOpen
 	c.setupDeflate(&res) // before the caller can write
 	c.wflags = wCanWrite // the caller may write before the loop has run open

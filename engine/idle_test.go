@@ -39,12 +39,20 @@ func TestIdleMemory(t *testing.T) {
 	compressed := measureIdle(t, true)
 	t.Logf("per idle connection: RSS %.3f KiB uncompressed, %.3f KiB with permessage-deflate (%+.1f%%); heap %.3f and %.3f KiB",
 		plain.rss, compressed.rss, 100*(compressed.rss/plain.rss-1), plain.heap, compressed.heap)
-	if compressed.rss > 1.1*plain.rss {
+	// RSS moves by whole pages: allow 64 KiB in all on top of the 10%,
+	// which matters only for the 2,000 connections of -short.
+	if slack := 64 / float64(plain.n); compressed.rss > 1.1*plain.rss+slack {
 		t.Errorf("an idle connection with permessage-deflate costs %.3f KiB, more than 10%% over the %.3f KiB of an uncompressed one", compressed.rss, plain.rss)
+	}
+	if compressed.heap > 1.1*plain.heap {
+		t.Errorf("an idle connection with permessage-deflate holds %.3f KiB of heap, more than 10%% over the %.3f KiB of an uncompressed one", compressed.heap, plain.heap)
 	}
 }
 
-type idleCost struct{ rss, heap float64 } // KiB per connection
+type idleCost struct {
+	rss, heap float64 // KiB per connection
+	n         int
+}
 
 func measureIdle(t *testing.T, deflate bool) idleCost {
 	n := 15000
@@ -133,7 +141,7 @@ func measureIdle(t *testing.T, deflate bool) idleCost {
 	// as many.
 	cli.Close()
 	srv.stop()
-	return idleCost{rssPer, heapPer}
+	return idleCost{rssPer, heapPer, n}
 }
 
 type echoProcess struct {

@@ -76,6 +76,14 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	return nil
 }
 
+// Abort closes the connection at once, without a close handshake: TCP is
+// closed and anything still queued is dropped. OnClose is then called with
+// ErrClosed (unless the connection had already ended). Abort is safe from
+// any goroutine and may be called more than once.
+func (c *Conn) Abort() {
+	c.loop.post(func() { c.closeNow(ErrClosed) })
+}
+
 // sendClose sends a close frame from the loop: the reply to the peer's
 // close or the notice of a failure. A reason too long for the frame is cut.
 func (c *Conn) sendClose(code frame.CloseCode, reason string) {

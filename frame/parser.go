@@ -121,6 +121,14 @@ func (p *Parser) Frame() Header { return p.frame }
 // frame has been read but not its final one.
 func (p *Parser) InMessage() bool { return p.msgOp != 0 }
 
+// AtBoundary reports whether the parser stands between frames with no
+// data message open: it holds no part of a frame, so the bytes that follow
+// may be handed to a fresh Parser (another reader of the same stream)
+// without losing anything.
+func (p *Parser) AtBoundary() bool {
+	return p.err == nil && p.hdrLen == 0 && !p.inFrame && p.msgOp == 0
+}
+
 // Reset returns the parser to the start of a stream, keeping its
 // configuration.
 func (p *Parser) Reset() {

@@ -66,7 +66,7 @@ func parseConfig(args []string, output io.Writer) (*config, error) {
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "load before the measurement window, not counted")
 	fs.DurationVar(&c.DialTimeout, "dial-timeout", 10*time.Second, "limit for each connection's TCP connect and opening handshake")
 	fs.IntVar(&c.MaxDialing, "max-dialing", 256, "connection attempts in progress at once")
-	fs.BoolVar(&c.Deflate, "deflate", false, "offer permessage-deflate (not yet supported by the engine)")
+	fs.BoolVar(&c.Deflate, "deflate", false, "offer permessage-deflate without context takeover (engine.DeflateOffer); the report counts the connections that negotiated it")
 	fs.StringVar(&c.JSON, "json", "", "also write the report as JSON to `file` (- for standard output)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the load generator to `file`")
 	fs.StringVar(&c.Progress, "progress", "auto", "live progress on standard error: auto (a rewritten line on a terminal, a line per second otherwise), line or off")
@@ -124,8 +124,6 @@ func (c *config) check() error {
 		return fmt.Errorf("-dial-timeout %v: want more than 0", c.DialTimeout)
 	case c.MaxDialing < 1:
 		return fmt.Errorf("-max-dialing %d: want at least 1", c.MaxDialing)
-	case c.Deflate:
-		return errors.New("-deflate: the engine's client does not negotiate permessage-deflate yet")
 	}
 	switch c.Progress {
 	case "auto", "line", "off":

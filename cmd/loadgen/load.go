@@ -67,13 +67,15 @@ type loadRun struct {
 	dialLat histogram // connect + handshake time of each connection
 	shards  [nShards]counters
 
-	sem       chan struct{} // connection attempts in progress
-	connected atomic.Int64
-	failed    atomic.Int64
-	dropped   atomic.Int64 // connections closed by the other side or an error, before the end
-	dialsDone atomic.Int64
-	allDialed chan struct{}
-	lastDial  atomic.Int64 // when the last attempt ended, ns since epoch
+	sem        chan struct{} // connection attempts in progress
+	connected  atomic.Int64
+	failed     atomic.Int64
+	dropped    atomic.Int64 // connections closed by the other side or an error, before the end
+	compressed atomic.Int64 // connections that negotiated permessage-deflate
+	cancelled  atomic.Int64 // attempts still in progress when the run ended
+	dialsDone  atomic.Int64
+	allDialed  chan struct{}
+	lastDial   atomic.Int64 // when the last attempt ended, ns since epoch
 
 	bufs    sync.Pool // *[]byte of cfg.Size, for echo-mode sends
 	senders []*sender
@@ -137,11 +139,25 @@ func (r *loadRun) start(ctx context.Context) error {
 		}
 		r.urls = append(r.urls, u)
 	}
+	for _, u := range r.urls {
+		pu, _ := url.Parse(u)
+		ip, _ := netip.ParseAddr(pu.Hostname())
+		for _, src := range r.cfg.Sources {
+			if src.Is4() != ip.Unmap().Is4() {
+				return fmt.Errorf("-sources address %v cannot reach %s: one is IPv4, the other IPv6", src, u)
+			}
+		}
+	}
 	for _, src := range r.cfg.Sources {
 		r.opts = append(r.opts, engine.DialOptions{LocalAddr: netip.AddrPortFrom(src, 0)})
 	}
 	if len(r.opts) == 0 {
 		r.opts = []engine.DialOptions{{}}
+	}
+	if r.cfg.Deflate {
+		for i := range r.opts {
+			r.opts[i].Deflate = engine.DeflateOffer
+		}
 	}
 	for i, u := range r.urls {
 		pctx, cancel := context.WithTimeout(ctx, r.cfg.DialTimeout)
@@ -260,12 +276,18 @@ func (r *loadRun) sleepUntil(ctx context.Context, due int64) bool {
 func (r *loadRun) dialed(id uint32, t0 int64, c *engine.Conn, err error) {
 	<-r.sem
 	now := r.now()
-	if err != nil {
+	switch {
+	case err != nil && r.stopping.Load():
+		r.cancelled.Add(1) // cut short by the end of the run, not a failure
+	case err != nil:
 		r.failed.Add(1)
 		r.count(r.failures, err)
-	} else {
+	default:
 		r.dialLat.Record(time.Duration(now - t0))
 		r.connected.Add(1)
+		if c.Compressed() {
+			r.compressed.Add(1)
+		}
 		cl := &client{id: id, conn: c}
 		c.SetUserData(cl)
 		if !r.stopping.Load() {

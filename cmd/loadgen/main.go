@@ -38,6 +38,10 @@
 // target, too few file descriptors), 2 for bad flags, 3 if an echo was
 // wrong or no connection opened, 130 if interrupted.
 //
+// -deflate offers permessage-deflate without context takeover; the report
+// says how many connections negotiated it, and its byte counts are those on
+// the wire, compressed.
+//
 // One process holds as many connections as it may open files; on a
 // machine with a limit of 20,000 keep -conns under about 19,000 and run
 // several load generators beside each other for more.
@@ -161,6 +165,9 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (*repor
 	}
 	r.snap(&after)
 	r.measuring.Store(false)
+	if !measured {
+		after = before // no window: report none
+	}
 	phase.Store(phaseDone)
 	close(progressDone)
 	<-progressExited
@@ -203,6 +210,9 @@ func (r *loadRun) report(interrupted bool, connStart, connEnd int64, before, aft
 	c := &rp.Connect
 	c.Connected = r.connected.Load()
 	c.Failed = r.failed.Load()
+	c.Cancelled = r.cancelled.Load()
+	c.Deflate = r.compressed.Load()
+	rp.DeflateOffered = cfg.Deflate
 	c.Seconds = float64(connEnd-connStart) / 1e9
 	if c.Seconds > 0 {
 		c.PerSecond = float64(c.Connected) / c.Seconds

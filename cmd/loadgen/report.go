@@ -10,16 +10,19 @@ import (
 
 // report is what a run measured; -json writes it as is.
 type report struct {
-	URLs        []string `json:"urls"`
-	Mode        string   `json:"mode"`
-	Conns       int      `json:"conns_requested"`
-	Size        int      `json:"size,omitempty"`
-	Rate        float64  `json:"rate_per_conn,omitempty"`
-	Interrupted bool     `json:"interrupted"`
+	URLs           []string `json:"urls"`
+	Mode           string   `json:"mode"`
+	Conns          int      `json:"conns_requested"`
+	Size           int      `json:"size,omitempty"`
+	Rate           float64  `json:"rate_per_conn,omitempty"`
+	Interrupted    bool     `json:"interrupted"`
+	DeflateOffered bool     `json:"deflate_offered"`
 
 	Connect struct {
 		Connected int64        `json:"connected"`
+		Deflate   int64        `json:"deflate"` // connections that negotiated permessage-deflate
 		Failed    int64        `json:"failed"`
+		Cancelled int64        `json:"cancelled"` // in progress when the run ended (interrupted)
 		Failures  []causeCount `json:"failures,omitempty"`
 		Seconds   float64      `json:"seconds"`
 		PerSecond float64      `json:"per_second"`
@@ -140,7 +143,14 @@ func (rp *report) writeText(w io.Writer) {
 	}
 	p("%s", head)
 	c := &rp.Connect
-	p("  connect     %d open, %d failed in %.2fs (%.0f/s); time to open %s", c.Connected, c.Failed, c.Seconds, c.PerSecond, c.Latency)
+	cancelled := ""
+	if c.Cancelled > 0 {
+		cancelled = fmt.Sprintf(", %d cut short", c.Cancelled)
+	}
+	p("  connect     %d open, %d failed%s in %.2fs (%.0f/s); time to open %s", c.Connected, c.Failed, cancelled, c.Seconds, c.PerSecond, c.Latency)
+	if rp.DeflateOffered {
+		p("  deflate     %d of %d connections negotiated permessage-deflate", c.Deflate, c.Connected)
+	}
 	if len(c.Failures) > 0 {
 		p("  failures    %s", fmtCauses(c.Failures))
 	}
@@ -153,7 +163,9 @@ func (rp *report) writeText(w io.Writer) {
 	for _, s := range rp.ErrorSample {
 		p("  error       %s", s)
 	}
-	if rp.Mode != modeIdle {
+	if rp.Seconds == 0 {
+		p("  window      not reached")
+	} else if rp.Mode != modeIdle {
 		p("  window      %.2fs: %d sent, %d received, %.0f %s/s", rp.Seconds, rp.Sent, rp.Received, rp.PerSecond, rp.Unit)
 		p("  latency     %s", rp.Latency)
 		if rp.QueueFull > 0 {
@@ -170,9 +182,13 @@ func (rp *report) writeText(w io.Writer) {
 	} else {
 		p("  held        %d connections for %.2fs", rp.Open, rp.Seconds)
 	}
-	p("  bytes       %s sent, %s received in the window", fmtBytes(rp.BytesOut), fmtBytes(rp.BytesIn))
-	p("  cpu         %.2fs user, %.2fs system in the window (%.0f%% of one CPU); %.2fs in all",
-		rp.CPU.UserSeconds, rp.CPU.SystemSeconds, rp.CPU.Percent, rp.CPU.TotalSeconds)
+	if rp.Seconds > 0 {
+		p("  bytes       %s sent, %s received in the window", fmtBytes(rp.BytesOut), fmtBytes(rp.BytesIn))
+		p("  cpu         %.2fs user, %.2fs system in the window (%.0f%% of one CPU); %.2fs in all",
+			rp.CPU.UserSeconds, rp.CPU.SystemSeconds, rp.CPU.Percent, rp.CPU.TotalSeconds)
+	} else {
+		p("  cpu         %.2fs in all", rp.CPU.TotalSeconds)
+	}
 }
 
 func (rp *report) writeJSON(w io.Writer) error {

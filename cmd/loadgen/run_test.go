@@ -251,6 +251,12 @@ func TestUnreachableTarget(t *testing.T) {
 			}()
 		}
 	}()
+	cfg = testConfig(t, "-url", "ws://"+addr+"/", "-sources", "::1")
+	_, err = execute(context.Background(), cfg, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "one is IPv4, the other IPv6") {
+		t.Errorf("error %v", err)
+	}
+
 	cfg = testConfig(t, "-url", "ws://"+ln.Addr().String()+"/nope", "-conns", "5")
 	_, err = execute(context.Background(), cfg, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "404") {
@@ -361,5 +367,71 @@ func TestTimeouts(t *testing.T) {
 	}
 	if rep.Connect.Connected != 2 || len(rep.Connect.Failures) != 1 || rep.Connect.Failures[0] != (causeCount{causeTimeout, 4}) {
 		t.Errorf("connected %d, failures %+v", rep.Connect.Connected, rep.Connect.Failures)
+	}
+}
+
+func TestDeflate(t *testing.T) {
+	e, err := engine.New(engine.Config{
+		Loops: 1,
+		Upgrade: upgrade.Server{
+			CheckOrigin: func(*upgrade.Request) bool { return true },
+			Deflate:     &upgrade.DeflatePolicy{},
+		},
+		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) { c.WriteMessage(op, data) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := e.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	url := "ws://" + addr.String() + "/"
+	cfg := testConfig(t, "-url", url, "-conns", "5", "-size", "2000", "-warmup", "0s", "-duration", "300ms", "-deflate")
+	var out bytes.Buffer
+	rep, err := execute(context.Background(), cfg, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Connect.Deflate != 5 || rep.BadEchoes != 0 || rep.Received == 0 {
+		t.Fatalf("deflate on %d connections, %d bad echoes, %d received:\n%s", rep.Connect.Deflate, rep.BadEchoes, rep.Received, out.String())
+	}
+	// The messages are a repeating pattern: compressed, they take much less
+	// than their 2000 bytes on the wire.
+	if rep.BytesOut > rep.Sent*1000 {
+		t.Errorf("%d bytes on the wire for %d messages of 2000 bytes: not compressed", rep.BytesOut, rep.Sent)
+	}
+	if !strings.Contains(out.String(), "5 of 5 connections negotiated permessage-deflate") {
+		t.Errorf("report:\n%s", out.String())
+	}
+
+	// A server that declines: the connections go on uncompressed.
+	plain, _ := startServer(t, nil, nil)
+	cfg = testConfig(t, "-url", plain, "-conns", "2", "-size", "100", "-warmup", "0s", "-duration", "100ms", "-deflate")
+	rep, err = execute(context.Background(), cfg, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Connect.Deflate != 0 || rep.Connect.Connected != 2 || rep.BadEchoes != 0 {
+		t.Errorf("against a server without deflate: %d compressed, %d connected", rep.Connect.Deflate, rep.Connect.Connected)
+	}
+}
+
+func TestInterruptWhileConnecting(t *testing.T) {
+	url := stallingServer(t, 1) // the probe only
+	cfg := testConfig(t, "-url", url, "-conns", "5", "-mode", "idle")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out bytes.Buffer
+	rep, err := execute(ctx, cfg, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || rep.Connect.Cancelled != 5 || rep.Connect.Failed != 0 || rep.Seconds != 0 {
+		t.Errorf("cancelled %d, failed %d, window %v:\n%s", rep.Connect.Cancelled, rep.Connect.Failed, rep.Seconds, out.String())
+	}
+	if !strings.Contains(out.String(), "5 cut short") || !strings.Contains(out.String(), "window      not reached") {
+		t.Errorf("report:\n%s", out.String())
 	}
 }

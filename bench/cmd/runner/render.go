@@ -170,7 +170,10 @@ func (r *results) markdown() string {
 	if ok1 && ok2 && one.Median > 0 {
 		verdict := "within the 10% allowed"
 		if two.Median > 1.1*one.Median {
-			verdict = "MORE than the 10% allowed: the load generator limits these figures"
+			verdict = "MORE than the 10% allowed: the load generator may limit these figures"
+			if m := r.Machine.LoadBefore[0]; m > float64(r.Machine.CPUs) {
+				verdict += fmt.Sprintf(" (or the machine's other load, %.1f on %d CPUs, gave two processes a larger share of the contended CPU than one)", m, r.Machine.CPUs)
+			}
 		}
 		p("Echo against %s with %d connections: one load generator %s round trips/s, two side by side (%d connections each, same CPUs) %s together: ×%.3f, %s (median of %d).",
 			r.Scaling.Target, s.ScaleConns, fmtRange(one, f0), s.ScaleConns/2, fmtRange(two, f0), two.Median/one.Median, verdict, one.N)

@@ -1,0 +1,13 @@
+module github.com/lullws/lull/compat/apicheck
+
+go 1.24.0
+
+require (
+	github.com/btcsuite/websocket v0.0.0-20150119174127-31079b680792
+	github.com/gorilla/websocket v1.5.3
+	github.com/lullws/lull v0.0.0
+)
+
+require golang.org/x/sys v0.41.0 // indirect
+
+replace github.com/lullws/lull => ../../
