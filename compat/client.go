@@ -329,7 +329,18 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: %w", err)
 	}
-	if _, err := netConn.Write(out); err != nil {
+	_, err = netConn.Write(out)
+	if trace != nil {
+		// What net/http's Request.Write reports, which gorilla's
+		// handshake goes through.
+		if err == nil && trace.WroteHeaders != nil {
+			trace.WroteHeaders()
+		}
+		if trace.WroteRequest != nil {
+			trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
+		}
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 

@@ -5,10 +5,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/lullws/lull/compat/internal/hooks"
 	"github.com/lullws/lull/frame"
 )
 
@@ -122,10 +124,11 @@ func (c *Conn) next() (frame.Fragment, error) {
 				return frame.Fragment{}, hideTempErr(err)
 			}
 		}
+		start := c.rs.rpos
 		f, n, ok, err := c.rs.p.Next((*c.rs.rbuf)[c.rs.rpos:c.rs.rend])
 		c.rs.rpos += int32(n)
 		if err != nil {
-			return frame.Fragment{}, c.protocolError(err)
+			return frame.Fragment{}, c.protocolError(err, (*c.rs.rbuf)[start:c.rs.rend])
 		}
 		if !ok {
 			c.rs.rpos = c.rs.rend
@@ -187,8 +190,10 @@ func (c *Conn) control(f *frame.Fragment) error {
 }
 
 // protocolError fails the connection for a frame-level violation, as
-// gorilla/websocket does: a close message, then an error for the reader.
-func (c *Conn) protocolError(err error) error {
+// gorilla/websocket does: a close message, then an error for the reader,
+// worded as gorilla's. b is what the parser was handed (see
+// hooks.NewProtocolError).
+func (c *Conn) protocolError(err error, b []byte) error {
 	var fe *frame.Error
 	if !errors.As(err, &fe) {
 		return err
@@ -200,12 +205,13 @@ func (c *Conn) protocolError(err error) error {
 	case frame.ErrLengthOverflow:
 		return ErrReadLimit
 	}
-	data := FormatCloseMessage(CloseProtocolError, fe.Reason)
+	pe := hooks.NewProtocolError(fe, b, c.rs.p.Compression)
+	data := FormatCloseMessage(CloseProtocolError, strings.TrimPrefix(pe.Text, "websocket: "))
 	if len(data) > maxControlPayload {
 		data = data[:maxControlPayload]
 	}
 	c.WriteControl(CloseMessage, data, time.Now().Add(writeWait))
-	return errors.New("websocket: " + fe.Reason)
+	return pe
 }
 
 // waitIdle waits for bytes when nothing is buffered and no message is

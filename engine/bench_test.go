@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lullws/lull/frame"
+	"github.com/lullws/lull/upgrade"
 )
 
 // echoRig is a closed-loop echo over real loopback sockets: a server
@@ -28,10 +29,24 @@ type echoRig struct {
 }
 
 func newEchoRig(t testing.TB, conns, size int) *echoRig {
+	return newEchoRigOpts(t, conns, size, false)
+}
+
+// newEchoRigOpts is newEchoRig with permessage-deflate negotiated (the
+// zero policy, DeflateOffer, the default level and threshold) when
+// deflate is set; the payload is then JSON, which compresses as
+// messages usually do.
+func newEchoRigOpts(t testing.TB, conns, size int, deflate bool) *echoRig {
 	t.Helper()
 	r := &echoRig{payload: bytes.Repeat([]byte("lull"), size/4+1)[:size]}
 	srvCfg := echoConfig()
 	srvCfg.Loops = 1
+	var opts *DialOptions
+	if deflate {
+		r.payload = deflatePayload("json", size)
+		srvCfg.Upgrade.Deflate = &upgrade.DeflatePolicy{}
+		opts = &DialOptions{Deflate: DeflateOffer}
+	}
 	var addr string
 	r.srv, addr = startEngine(t, srvCfg)
 	cli, err := New(Config{
@@ -56,9 +71,12 @@ func newEchoRig(t testing.TB, conns, size int) *echoRig {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := 0; i < conns; i++ {
-		c, err := cli.Dial(ctx, "ws://"+addr+"/", nil)
+		c, err := cli.Dial(ctx, "ws://"+addr+"/", opts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if c.Compressed() != deflate {
+			t.Fatalf("compression negotiated: %v, want %v", c.Compressed(), deflate)
 		}
 		r.conns = append(r.conns, c)
 	}
@@ -95,16 +113,22 @@ func (r *echoRig) run(t testing.TB, n int) {
 // client's read and decode. One op is one round trip; allocs/op count
 // both engines.
 func BenchmarkEcho(b *testing.B) {
-	for _, conns := range []int{1, 100} {
-		for _, size := range []int{16, 1024, 16384} {
-			b.Run(fmt.Sprintf("conns=%d/size=%d", conns, size), func(b *testing.B) {
-				r := newEchoRig(b, conns, size)
-				r.run(b, 1000) // warm the pools
-				b.SetBytes(int64(2 * size))
-				b.ReportAllocs()
-				b.ResetTimer()
-				r.run(b, b.N)
-			})
+	for _, deflate := range []bool{false, true} {
+		for _, conns := range []int{1, 100} {
+			for _, size := range []int{16, 1024, 16384} {
+				name := fmt.Sprintf("conns=%d/size=%d", conns, size)
+				if deflate {
+					name = "deflate/" + name
+				}
+				b.Run(name, func(b *testing.B) {
+					r := newEchoRigOpts(b, conns, size, deflate)
+					r.run(b, 1000) // warm the pools
+					b.SetBytes(int64(2 * size))
+					b.ReportAllocs()
+					b.ResetTimer()
+					r.run(b, b.N)
+				})
+			}
 		}
 	}
 }
@@ -115,7 +139,13 @@ func TestEchoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector (sync.Pool drops items)")
 	}
-	r := newEchoRig(t, 10, 1024)
+	for _, deflate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("deflate=%v", deflate), func(t *testing.T) { testEchoAllocs(t, deflate) })
+	}
+}
+
+func testEchoAllocs(t *testing.T, deflate bool) {
+	r := newEchoRigOpts(t, 10, 1024, deflate)
 	r.run(t, 2000)
 	const n = 20000
 	var once sync.Once

@@ -85,6 +85,11 @@ type Config struct {
 	// policy, subprotocols and extensions.
 	Upgrade upgrade.Server
 
+	// Compression configures permessage-deflate for the connections that
+	// negotiate it (Upgrade.Deflate on the server, DialOptions.Deflate on
+	// the client): level, threshold and context takeover.
+	Compression Compression
+
 	// NoAutoPong stops the engine from answering pings; OnPing then decides.
 	NoAutoPong bool
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lullws/lull/frame"
 	"github.com/lullws/lull/poller"
@@ -45,7 +46,7 @@ const (
 // concurrently with each other and with the handlers. The rest of its
 // state belongs to its loop. A Conn must not be copied.
 //
-// A Conn is small (about 250 bytes) and holds no buffer while idle: read
+// A Conn is small (248 bytes on 64-bit systems) and holds no buffer while idle: read
 // bytes are kept only for an incomplete message, and written bytes only
 // while the socket does not take them.
 type Conn struct {
@@ -67,6 +68,7 @@ type Conn struct {
 	// Write side, guarded by mu.
 	mu       sync.Mutex
 	outSince uint32                     // tick at which out became non-empty
+	dfl      atomic.Uint32              // permessage-deflate: d* bits, set before the first write; atomic
 	out      *bytebufferpool.ByteBuffer // bytes the socket has not taken yet; nil when empty
 	outOff   int                        // bytes of out already written
 
@@ -262,8 +264,12 @@ func (c *Conn) frames(b []byte) {
 			}
 			continue
 		}
+		deliver := c.message
+		if f.Compressed {
+			deliver = c.inflated
+		}
 		if f.Start && f.End {
-			c.message(f.Opcode, f.Payload) // zero copy: straight from the read buffer
+			deliver(f.Opcode, f.Payload) // zero copy: straight from the read buffer
 		} else {
 			if c.in == nil {
 				c.in = bufPool.Get()
@@ -272,7 +278,7 @@ func (c *Conn) frames(b []byte) {
 			if f.End {
 				in := c.in
 				c.in = nil
-				c.message(f.Opcode, in.B)
+				deliver(f.Opcode, in.B)
 				bufPool.Put(in)
 			}
 		}
@@ -462,6 +468,9 @@ func (c *Conn) closeNow(err error) {
 		bufPool.Put(c.ctl)
 		c.ctl = nil
 	}
+	if c.dfl.Load()&(dInflateKeep|dCompressKeep) != 0 {
+		l.eng.deflateCtx.Delete(c) // writers that hold it finish with it
+	}
 	if hs := c.hs; hs != nil {
 		c.hs = nil
 		if hs.dial != nil {
@@ -562,6 +571,7 @@ func (c *Conn) open(res *upgrade.Result, offered []string) {
 	if res.Subprotocol != "" && c.subprotocol == nil { // Adopt sets it before
 		c.subprotocol = intern(offered, res.Subprotocol)
 	}
+	c.setupDeflate(res)
 	c.lastRead, c.lastPing = l.tick, l.tick
 	l.timers.unlink(c)
 	l.stats.handshakes.Add(1)

@@ -26,7 +26,20 @@ type DialOptions struct {
 	Origin       string
 	Subprotocols []string
 	Header       []upgrade.Field
+
+	// Deflate lists permessage-deflate offers, most preferred first; nil
+	// offers none. DeflateOffer is the usual choice. Any offer the upgrade
+	// package accepts can be honoured, client_max_window_bits included
+	// (a window under 15 bits is kept to with frame.HuffmanOnly).
+	// Config.Compression applies to the connections that negotiate it.
+	Deflate []upgrade.DeflateParams
 }
+
+// DeflateOffer offers permessage-deflate without context takeover in
+// either direction, so that neither side keeps compression state between
+// messages: what the server's zero upgrade.DeflatePolicy answers, and the
+// cheapest for both sides.
+var DeflateOffer = []upgrade.DeflateParams{{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
 
 // dialState is a client connection's handshake state, dropped once open.
 type dialState struct {
@@ -139,6 +152,9 @@ func (e *Engine) dial(ctx context.Context, rawURL string, opts *DialOptions, don
 		Origin:       opts.Origin,
 		Subprotocols: append([]string(nil), opts.Subprotocols...), // the Conn keeps a pointer into it
 		Header:       opts.Header,
+		Deflate:      opts.Deflate,
+		// Windows under 15 bits are kept to with HuffmanOnly.
+		DeflateMinWindowBits: 8,
 	}
 	if err := upgrade.NewKey(&d.key); err != nil {
 		return nil, err

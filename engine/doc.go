@@ -64,6 +64,33 @@
 // To send one message to many connections, frame it once with NewPrepared
 // and send it with WritePrepared or Broadcast.
 //
+// # Compression
+//
+// permessage-deflate (RFC 7692) is negotiated per connection: on the
+// server when Config.Upgrade.Deflate holds a policy (its zero value suits
+// compress/flate: no context takeover either way), on the client with the
+// offers of DialOptions.Deflate (DeflateOffer is the usual one).
+// Conn.Compressed reports the outcome. Messages of at least
+// Config.Compression.Threshold bytes (128 by default) are sent compressed
+// at Config.Compression.Level (1 by default); Conn.SetWriteCompression
+// and Conn.SetCompressionLevel change that per connection. A Prepared
+// message is compressed once per level in use and the compressed frame
+// reused. Stats counts the messages received and sent compressed. The
+// engine can honour any window size: a peer that asks for a window under
+// 15 bits gets messages compressed with frame.HuffmanOnly, which has no
+// back-references, so a server may set DeflatePolicy.MinServerWindowBits
+// to 8 to accept such offers instead of declining them.
+//
+// Compressors and decompressors come from pools and are held only while a
+// message is compressed or inflated, so an idle compressed connection
+// costs what an uncompressed one costs. Context takeover, when the peer
+// keeps its context, costs a 32 KiB window and a decompressor (about
+// 76 KiB) per connection; keeping one's own (Compression.ContextTakeover)
+// a compressor of about 1 MiB. Config.MaxMessageSize applies to the
+// inflated size: inflating stops as soon as it is passed (1009), whatever
+// the compression ratio. Corrupt compressed data fails with 1007, RSV1
+// on a continuation or control frame, or without negotiation, with 1002.
+//
 // # Closing
 //
 // A connection goes from the opening handshake to open, then closing, then

@@ -24,7 +24,11 @@ type Engine struct {
 	workers    []*worker
 	conns      connTable
 	queueLimit int
-	errorLog   *log.Logger
+
+	compLevel     int // Config.Compression, defaults applied
+	compThreshold int
+	deflateCtx    sync.Map // *Conn → *deflateState, for connections with context takeover only
+	errorLog      *log.Logger
 
 	epoch          int64  // unix nanoseconds at New: tick 0
 	handshakeTicks uint32 // Config's timeouts in ticks
@@ -49,6 +53,8 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:            cfg,
 		queueLimit:     intOr(cfg.WriteQueueLimit, DefaultWriteQueueLimit),
+		compLevel:      DefaultCompressionLevel,
+		compThreshold:  DefaultCompressionThreshold,
 		errorLog:       cfg.ErrorLog,
 		epoch:          time.Now().UnixNano(),
 		handshakeTicks: durationTicks(durationOr(cfg.HandshakeTimeout, DefaultHandshakeTimeout)),
@@ -56,6 +62,19 @@ func New(cfg Config) (*Engine, error) {
 		readTicks:      durationTicks(cfg.ReadTimeout),
 		writeTicks:     durationTicks(cfg.WriteTimeout),
 		pingTicks:      durationTicks(cfg.PingInterval),
+	}
+	switch l := cfg.Compression.Level; {
+	case l == 0:
+	case frame.ValidCompressionLevel(l):
+		e.compLevel = l
+	default:
+		return nil, ErrCompressionLevel
+	}
+	switch t := cfg.Compression.Threshold; {
+	case t < 0:
+		e.compThreshold = 0
+	case t > 0:
+		e.compThreshold = t
 	}
 	for i := 0; i < cfg.loops(); i++ {
 		l, err := newLoop(e, i)
@@ -251,6 +270,7 @@ func (e *Engine) AdoptWith(nc net.Conn, buffered []byte, res upgrade.Result, opt
 		c.parser.MaxMessageSize = 0
 	}
 	c.state = stateOpen
+	c.setupDeflate(&res) // before the caller can write
 	c.wflags = wCanWrite // the caller may write before the loop has run open
 	if res.Subprotocol != "" {
 		c.subprotocol = intern(e.cfg.Upgrade.Subprotocols, res.Subprotocol)
@@ -362,6 +382,8 @@ type Stats struct {
 	ProtocolErrors  int64 // connections failed for protocol violations
 	Timeouts        int64 // connections closed by a timeout
 	WriteQueueFulls int64 // writes refused with ErrWriteQueueFull
+	CompressedIn    int64 // data messages received compressed (permessage-deflate), among MessagesIn
+	CompressedOut   int64 // data messages sent compressed, among MessagesOut
 }
 
 // Stats returns the engine's counters, summed over its loops. It is safe
@@ -383,11 +405,13 @@ func (e *Engine) Stats() Stats {
 		s.ProtocolErrors += c.protoErrors.Load()
 		s.Timeouts += c.timeouts.Load()
 		s.WriteQueueFulls += c.queueFull.Load()
+		s.CompressedIn += c.compressedIn.Load()
+		s.CompressedOut += c.compressedOut.Load()
 	}
 	return s
 }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("open=%d accepted=%d handshakes=%d msgs in/out=%d/%d bytes in/out=%d/%d protocol errors=%d timeouts=%d queue full=%d",
-		s.Open, s.Accepted, s.Handshakes, s.MessagesIn, s.MessagesOut, s.BytesIn, s.BytesOut, s.ProtocolErrors, s.Timeouts, s.WriteQueueFulls)
+	return fmt.Sprintf("open=%d accepted=%d handshakes=%d msgs in/out=%d/%d compressed in/out=%d/%d bytes in/out=%d/%d protocol errors=%d timeouts=%d queue full=%d",
+		s.Open, s.Accepted, s.Handshakes, s.MessagesIn, s.MessagesOut, s.CompressedIn, s.CompressedOut, s.BytesIn, s.BytesOut, s.ProtocolErrors, s.Timeouts, s.WriteQueueFulls)
 }

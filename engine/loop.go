@@ -251,6 +251,9 @@ type counters struct {
 	protoErrors  atomic.Int64
 	timeouts     atomic.Int64
 	queueFull    atomic.Int64
+
+	compressedIn  atomic.Int64
+	compressedOut atomic.Int64
 }
 
 // connTable maps descriptors to connections for all of an engine's loops:

@@ -9,8 +9,10 @@ import (
 )
 
 // WriteMessage sends data as one message of type op (frame.OpText or
-// frame.OpBinary). It is safe from any goroutine; concurrent writes are
-// sent whole, one after the other. data is not retained: what the socket
+// frame.OpBinary), compressed when the connection negotiated
+// permessage-deflate and data is at least Config.Compression.Threshold
+// bytes long (see SetWriteCompression). It is safe from any goroutine;
+// concurrent writes are sent whole, one after the other. data is not retained: what the socket
 // does not take at once is copied to the connection's queue, so the
 // caller may reuse data as soon as WriteMessage returns.
 //
@@ -24,6 +26,9 @@ import (
 func (c *Conn) WriteMessage(op frame.Opcode, data []byte) error {
 	if op != frame.OpText && op != frame.OpBinary {
 		return ErrBadOpcode
+	}
+	if d := c.dfl.Load(); d != 0 && c.compressing(d, len(data)) {
+		return c.writeCompressed(op, data, d)
 	}
 	return c.writeFrame(op, data, false, nil)
 }
@@ -101,7 +106,17 @@ func (c *Conn) sendClose(code frame.CloseCode, reason string) {
 // close frame, is recorded as the connection's close reason in the same
 // critical section as the frame is sent, so that it precedes the answer.
 func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool, closeErr error) error {
-	h := frame.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
+	return c.writeFrameFull(op, 0, payload, force, closeErr)
+}
+
+// writeFrameRsv writes a final data frame with reserved bits rsv (a
+// compressed message's RSV1).
+func (c *Conn) writeFrameRsv(op frame.Opcode, rsv uint8, payload []byte) error {
+	return c.writeFrameFull(op, rsv, payload, false, nil)
+}
+
+func (c *Conn) writeFrameFull(op frame.Opcode, rsv uint8, payload []byte, force bool, closeErr error) error {
+	h := frame.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
 	var hdr [frame.MaxHeaderSize]byte
 	client := c.client()
 	if client {
@@ -125,7 +140,7 @@ func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool, closeErr 
 			st.queueFull.Add(1)
 			return ErrWriteQueueFull
 		}
-		c.countOut(op)
+		c.countOut(op, rsv)
 		c.out.B = append(c.out.B, hdr[:hn]...)
 		start := len(c.out.B)
 		c.out.B = append(c.out.B, payload...)
@@ -135,7 +150,7 @@ func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool, closeErr 
 		c.mu.Unlock()
 		return nil
 	}
-	c.countOut(op)
+	c.countOut(op, rsv)
 
 	var err error
 	if client {
@@ -164,11 +179,14 @@ func (c *Conn) canSend() error {
 	return nil
 }
 
-func (c *Conn) countOut(op frame.Opcode) {
+func (c *Conn) countOut(op frame.Opcode, rsv uint8) {
 	if op == frame.OpClose {
 		c.wflags |= wCloseSent
 	} else if !op.IsControl() {
 		c.loop.stats.msgsOut.Add(1)
+		if rsv&frame.Rsv1 != 0 {
+			c.loop.stats.compressedOut.Add(1)
+		}
 	}
 }
 
@@ -250,6 +268,9 @@ type Prepared struct {
 	op      frame.Opcode
 	payload []byte
 	wire    []byte // the whole unmasked frame, as a server sends it
+
+	mu       sync.Mutex
+	deflated []*preparedDeflate // compressed once per level used, on demand
 }
 
 // NewPrepared frames data as a message of type op (frame.OpText or
@@ -266,10 +287,32 @@ func NewPrepared(op frame.Opcode, data []byte) (*Prepared, error) {
 // bytes framed once by NewPrepared, without copying them unless the socket
 // does not take them at once; a client connection, which must mask each
 // frame with its own key, frames it anew. Errors are WriteMessage's.
+//
+// On connections that negotiated permessage-deflate the message is
+// compressed, once per compression level in use, on first need, and the
+// compressed frame is cached in pm (as gorilla's PreparedMessage does),
+// under the same threshold as WriteMessage. A connection that keeps its
+// compression context (Compression.ContextTakeover) compresses it anew,
+// as its context requires.
 func (c *Conn) WritePrepared(pm *Prepared) error {
+	if d := c.dfl.Load(); d != 0 && c.compressing(d, len(pm.payload)) {
+		if d&dCompressKeep != 0 {
+			return c.writeCompressed(pm.op, pm.payload, d)
+		}
+		z := pm.compressed(c.level(d))
+		if c.client() {
+			return c.writeFrameRsv(pm.op, frame.Rsv1, z.payload)
+		}
+		return c.writeWire(z.wire, true)
+	}
 	if c.client() {
 		return c.writeFrame(pm.op, pm.payload, false, nil)
 	}
+	return c.writeWire(pm.wire, false)
+}
+
+// writeWire sends a whole unmasked frame, framed beforehand.
+func (c *Conn) writeWire(wire []byte, compressed bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.canSend(); err != nil {
@@ -282,11 +325,17 @@ func (c *Conn) WritePrepared(pm *Prepared) error {
 			return ErrWriteQueueFull
 		}
 		st.msgsOut.Add(1)
-		c.out.B = append(c.out.B, pm.wire...)
+		if compressed {
+			st.compressedOut.Add(1)
+		}
+		c.out.B = append(c.out.B, wire...)
 		return nil
 	}
 	st.msgsOut.Add(1)
-	return c.send(pm.wire, nil)
+	if compressed {
+		st.compressedOut.Add(1)
+	}
+	return c.send(wire, nil)
 }
 
 // Broadcast sends pm to every connection in conns, framed once, and

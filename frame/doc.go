@@ -7,6 +7,21 @@
 // Parser whatever bytes a socket returned, act on the fragments it hands
 // back, and build outgoing frames with PutHeader and Mask.
 //
+// # Compression
+//
+// permessage-deflate (RFC 7692) is a codec beside the parser: with
+// Parser.Compression set, RSV1 is allowed on the first frame of a data
+// message and such messages are reported as Fragment.Compressed; the
+// caller gathers the message and inflates it with AppendInflate (or an
+// Inflater that keeps the context, when context takeover was negotiated),
+// which appends the removed 00 00 ff ff tail, stops as soon as the output
+// passes the read limit (ErrMessageTooBig, 1009) and fails corrupt data
+// with ErrInvalidCompressed (1007). Outgoing messages are compressed with
+// AppendDeflate (or a Compressor) and sent with RSV1 on their first frame
+// only; control frames are never compressed. The pooled functions hold no
+// state between calls, so an idle connection costs nothing for
+// compression.
+//
 // # Ownership
 //
 // Functions that take a []byte never retain it past the call. A Fragment's

@@ -136,7 +136,7 @@ func fuzzRun(t *testing.T, p *Parser, pieces [][]byte, scribble bool) string {
 			if !f.Opcode.IsControl() {
 				msg = append(msg, f.Payload...)
 				msgOpen = !f.End
-				if p.MaxMessageSize > 0 && int64(len(msg)) > p.MaxMessageSize {
+				if p.MaxMessageSize > 0 && int64(len(msg)) > CompressedLimit(p.MaxMessageSize) || !f.Compressed && p.MaxMessageSize > 0 && int64(len(msg)) > p.MaxMessageSize {
 					t.Fatalf("message of %d bytes delivered past a limit of %d", len(msg), p.MaxMessageSize)
 				}
 				if f.End {
@@ -349,7 +349,11 @@ func refParse(data []byte, config *Parser) string {
 			if op != OpContinuation {
 				msgOp, msgLen, msgComp, text = op, 0, rsv&Rsv1 != 0, text[:0]
 			}
-			if config.MaxMessageSize > 0 && msgLen+length > config.MaxMessageSize {
+			limit := config.MaxMessageSize
+			if msgComp && limit > 0 {
+				limit += limit/8 + 4096 // CompressedLimit
+			}
+			if limit > 0 && msgLen+length > limit {
 				return fail(ErrMessageTooBig)
 			}
 			msgLen += length

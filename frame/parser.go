@@ -69,6 +69,12 @@ type Parser struct {
 	// frames, in bytes. A frame header that would take a message past it is
 	// refused with ErrMessageTooBig before any of its payload is read. Zero
 	// means no limit.
+	//
+	// For a compressed message (see Compression) the limit is meant for the
+	// inflated size, which only the inflater can enforce (Inflater.Append
+	// takes the same limit); the parser bounds the compressed bytes at
+	// CompressedLimit(MaxMessageSize), so that what a receiver gathers
+	// before inflating stays bounded too.
 	MaxMessageSize int64
 
 	// Compression allows RSV1 on the first frame of a data message, as
@@ -318,7 +324,11 @@ func (p *Parser) begin(h *Header) error {
 			p.msgCompressed = h.Rsv&Rsv1 != 0
 			p.text.Reset()
 		}
-		if max := p.MaxMessageSize; max > 0 && h.Length > max-p.msgLen {
+		max := p.MaxMessageSize
+		if p.msgCompressed {
+			max = CompressedLimit(max)
+		}
+		if max > 0 && h.Length > max-p.msgLen {
 			return ErrMessageTooBig
 		}
 		if p.msgLen += h.Length; p.msgLen < 0 {

@@ -7,6 +7,13 @@
 // printing "listening on ADDR" once per address when ready. SIGINT or
 // SIGTERM shuts it down gracefully (close 1001 to every client).
 //
+// -deflate accepts permessage-deflate (RFC 7692) from clients that offer
+// it, without context takeover (the default policy: nothing is kept per
+// connection between messages); -deflate-level and -deflate-threshold set
+// the level of the echoes and the size under which they are sent
+// uncompressed; -deflate-takeover lets both sides keep their compression
+// context, at a cost per connection (see engine.Compression).
+//
 // With -meminfo, each line "meminfo" read from standard input makes the
 // server collect garbage and answer with one line on standard output:
 //
@@ -44,7 +51,14 @@ func main() {
 	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
 	reusePort := flag.Bool("reuseport", false, "one listening socket per loop (SO_REUSEPORT)")
 	memInfo := flag.Bool("meminfo", false, "answer each \"meminfo\" line on standard input with the memory in use after a GC")
+	deflate := flag.Bool("deflate", false, "accept permessage-deflate")
+	deflateLevel := flag.Int("deflate-level", engine.DefaultCompressionLevel, "compression `level` of the echoes, -2 (Huffman only) to 9")
+	deflateThreshold := flag.Int("deflate-threshold", engine.DefaultCompressionThreshold, "echoes shorter than this many `bytes` are sent uncompressed (-1: compress all)")
+	deflateTakeover := flag.Bool("deflate-takeover", false, "with -deflate, let both sides keep their compression context between messages (costs memory per connection)")
 	flag.Parse()
+	if !frame.ValidCompressionLevel(*deflateLevel) {
+		log.Fatalf("-deflate-level %d: want -2 to 9", *deflateLevel)
+	}
 
 	cfg := engine.Config{
 		Loops:          *loops,
@@ -54,6 +68,23 @@ func main() {
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			c.WriteMessage(op, data)
 		},
+	}
+	if *deflate {
+		cfg.Upgrade.Deflate = &upgrade.DeflatePolicy{
+			ServerContextTakeover: *deflateTakeover,
+			ClientContextTakeover: *deflateTakeover,
+		}
+		cfg.Compression = engine.Compression{Threshold: *deflateThreshold, ContextTakeover: *deflateTakeover}
+		if *deflateThreshold == 0 {
+			cfg.Compression.Threshold = 1 // 0 would mean the default
+		}
+		if *deflateLevel != 0 {
+			cfg.Compression.Level = *deflateLevel
+		} else {
+			// Level 0 (stored blocks) is set per connection: the
+			// Config's zero means the default.
+			cfg.OnOpen = func(c *engine.Conn) { c.SetCompressionLevel(0) }
+		}
 	}
 	e, err := engine.New(cfg)
 	if err != nil {

@@ -4,37 +4,29 @@
 // WriteMessage in a loop.
 //
 //	go run ./servers/gorilla -addr 127.0.0.1:9002
-//
-// It prints "listening on ADDR" once per address when ready, like lull's
-// examples/echo, so that the benchmark driver treats both alike.
 package main
 
 import (
 	"flag"
-	"fmt"
 	"log"
-	"net"
 	"net/http"
-	"strings"
 
 	"github.com/gorilla/websocket"
+	"github.com/lullws/lull/bench/internal/serve"
 )
 
 var upgrader = websocket.Upgrader{
 	CheckOrigin: func(*http.Request) bool { return true },
 }
 
-var readLimit = flag.Int64("read-limit", 0, "largest message accepted, in `bytes` (0: no limit, gorilla's default)")
-
 func echo(w http.ResponseWriter, r *http.Request) {
 	c, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
+	serve.Conns.Add(1)
+	defer serve.Conns.Add(-1)
 	defer c.Close()
-	if *readLimit > 0 {
-		c.SetReadLimit(*readLimit)
-	}
 	for {
 		mt, message, err := c.ReadMessage()
 		if err != nil {
@@ -47,19 +39,10 @@ func echo(w http.ResponseWriter, r *http.Request) {
 }
 
 func main() {
-	addrs := flag.String("addr", "127.0.0.1:9002", "comma-separated `addresses` to listen on")
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", echo)
-	var lns []net.Listener
-	for _, a := range strings.Split(*addrs, ",") {
-		ln, err := net.Listen("tcp", strings.TrimSpace(a))
-		if err != nil {
-			log.Fatal(err)
-		}
-		lns = append(lns, ln)
-		fmt.Printf("listening on %s\n", ln.Addr())
-	}
+	lns := serve.Listen()
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
 		go func() { errc <- http.Serve(ln, mux) }()
