@@ -23,33 +23,35 @@ import (
 // that finds nothing to read parks having taken no buffer from the pool,
 // which keeps both its memory and its stack small while idle.
 func (c *Conn) rawRead(fd uintptr) bool {
-	if c.rs.peek && c.rs.rbuf == nil {
+	var b *[]byte
+	if c.rs.peek {
 		c.rs.peek = false
-		for {
-			_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.rs.peekByte)), 1,
-				syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-			if e == syscall.EINTR {
-				continue
+		// A pooled buffer at hand: read at once, as a busy connection
+		// (whose next bytes are usually there) wants. Otherwise peek.
+		if b = tryGetBuf(int(c.rs.readBufSize)); b == nil {
+			for {
+				_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.rs.peekByte)), 1,
+					syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+				if e == syscall.EINTR {
+					continue
+				}
+				if e == syscall.EAGAIN {
+					return false
+				}
+				break // data, EOF or an error: the read below reports it
 			}
-			if e == syscall.EAGAIN {
-				return false
-			}
-			break // data, EOF or an error: the read below reports it
 		}
 	}
-	b := c.rs.rbuf
 	if b == nil {
 		b = getBuf(int(c.rs.readBufSize))
 	}
 	for {
-		n, err := syscall.Read(int(fd), (*b)[c.rs.rend:])
+		n, err := syscall.Read(int(fd), *b)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			if c.rs.rbuf == nil {
-				putBuf(b)
-			}
+			putBuf(b)
 			return false
 		case err != nil:
 			c.rs.rawErr = &net.OpError{Op: "read", Net: c.conn.LocalAddr().Network(),
@@ -61,9 +63,7 @@ func (c *Conn) rawRead(fd uintptr) bool {
 			c.rs.rend = int32(n)
 			return true
 		}
-		if c.rs.rbuf == nil {
-			putBuf(b)
-		}
+		putBuf(b)
 		return true
 	}
 }
