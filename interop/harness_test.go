@@ -266,14 +266,14 @@ func printMatrix() {
 	sb.WriteString("compression: off; deflate = lull's default policy (no context takeover), every message compressed;\n" +
 		"deflate+ctx = context takeover allowed both ways; deflate 12+13 = Autobahn 12.1-12.5 and 13.1-13.7's\n" +
 		"(size, autofrag) entries and offers, compressed payloads cut by the peer (-rounds each)\n")
-	fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-6s | %-6s |\n", "peer", "direction", "compression", "lull", "result")
-	fmt.Fprintf(&sb, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 18), strings.Repeat("-", 28), strings.Repeat("-", 15), strings.Repeat("-", 8), strings.Repeat("-", 8))
+	fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-14s | %-6s |\n", "peer", "direction", "compression", "lull", "result")
+	fmt.Fprintf(&sb, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 18), strings.Repeat("-", 28), strings.Repeat("-", 15), strings.Repeat("-", 16), strings.Repeat("-", 8))
 	for _, k := range keys {
 		res := "pass"
 		if !matrix.rows[k] {
 			res = "FAIL"
 		}
-		fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-6s | %-6s |\n", k.Peer, k.Direction, k.Compression, k.Side, res)
+		fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-14s | %-6s |\n", k.Peer, k.Direction, k.Compression, k.Side, res)
 	}
 	fmt.Print(sb.String())
 }

@@ -51,9 +51,18 @@ func echoServerConfig(s *server, ld lullDeflate) engine.Config {
 // startLullServer starts the engine's echo server on a loopback port,
 // compressing as ld says.
 func startLullServer(t *testing.T, ld lullDeflate) *server {
+	return startLullServerWorkers(t, ld, 0)
+}
+
+// startLullServerWorkers is startLullServer with the handlers on that
+// many worker goroutines (Config.Workers), the engine's other path: each
+// payload is copied into a pooled buffer for the handler.
+func startLullServerWorkers(t *testing.T, ld lullDeflate, workers int) *server {
 	t.Helper()
 	s := newServer("", nil)
-	e, err := engine.New(echoServerConfig(s, ld))
+	cfg := echoServerConfig(s, ld)
+	cfg.Workers = workers
+	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +89,18 @@ type lullMsg struct {
 // offer (none if nil) and compressing as ld says.
 func runLullClient(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult {
 	t.Helper()
+	return runLullClientWorkers(t, url, run, ld, offer, 0)
+}
+
+// runLullClientWorkers is runLullClient with Config.Workers.
+func runLullClientWorkers(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams, workers int) clientResult {
+	t.Helper()
 	msgs := make(chan lullMsg, 1)
 	pongs := make(chan []byte, 1)
 	closed := make(chan error, 1)
 	e, err := engine.New(engine.Config{
 		Loops:       1,
+		Workers:     workers,
 		Compression: ld.comp,
 		OnPong:      func(c *engine.Conn, data []byte) { pongs <- append([]byte(nil), data...) },
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
