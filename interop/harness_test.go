@@ -157,6 +157,8 @@ type clientRun struct {
 	// context takeover if ContextTakeover (for peers that ask).
 	Deflate         bool
 	ContextTakeover bool
+	// Subprotocols are offered by the client, in this order.
+	Subprotocols []string
 	// Ping has the client send a ping with pingPayload before the first
 	// message and check the pong. Code 1005 (CloseNoStatus) closes with an
 	// empty close payload.
@@ -177,21 +179,38 @@ type clientResult struct {
 	Close closeEvent
 	// CloseCode, if not 0, is the code the close was started with
 	// instead of clientRun.Code, for a peer that cannot send that one.
-	CloseCode  int
-	Extensions string // the negotiated Sec-WebSocket-Extensions
+	CloseCode   int
+	Extensions  string // the negotiated Sec-WebSocket-Extensions
+	Subprotocol string // the selected subprotocol
 }
 
 // server is a running echo server. A query "?frag=N" on the URL asks it
 // to echo messages in frames of N bytes (peers that cannot choose their
 // frame sizes ignore it).
+//
+// Every echo server supports the subprotocols serverSubprotocols and
+// reports the one selected for each connection on Subprotocols.
 type server struct {
-	URL    string          // ws://127.0.0.1:port/echo
-	Closes chan closeEvent // one per connection that ended
-	Stop   func()
+	URL          string          // ws://127.0.0.1:port/echo
+	Closes       chan closeEvent // one per connection that ended
+	Subprotocols chan string     // one per connection opened (never blocks the server)
+	Stop         func()
 }
 
+// serverSubprotocols are the echo servers' subprotocols, most preferred
+// first (for the servers that have a preference).
+var serverSubprotocols = []string{"lull.v2", "lull.v1"}
+
 func newServer(url string, stop func()) *server {
-	return &server{URL: url, Closes: make(chan closeEvent, 16), Stop: stop}
+	return &server{URL: url, Closes: make(chan closeEvent, 16), Subprotocols: make(chan string, 64), Stop: stop}
+}
+
+// opened reports a connection's subprotocol.
+func (s *server) opened(subprotocol string) {
+	select {
+	case s.Subprotocols <- subprotocol:
+	default:
+	}
 }
 
 // forgetFailed arranges that when t fails (its client gave up on a

@@ -29,8 +29,13 @@ func lullCloseEvent(err error) closeEvent {
 // type; "close:CODE" starts the close handshake.
 func echoServerConfig(s *server, ld lullDeflate) engine.Config {
 	return engine.Config{
-		Loops:       2,
-		Upgrade:     upgrade.Server{CheckOrigin: func(*upgrade.Request) bool { return true }, Deflate: ld.policy},
+		Loops: 2,
+		Upgrade: upgrade.Server{
+			CheckOrigin:  func(*upgrade.Request) bool { return true },
+			Deflate:      ld.policy,
+			Subprotocols: serverSubprotocols,
+		},
+		OnOpen:      func(c *engine.Conn) { s.opened(c.Subprotocol()) },
 		Compression: ld.comp,
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			if op == frame.OpText && len(data) < 16 && strings.HasPrefix(string(data), "close:") {
@@ -114,11 +119,11 @@ func runLullClientWorkers(t *testing.T, url string, run clientRun, ld lullDeflat
 	defer e.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	c, err := e.Dial(ctx, url, &engine.DialOptions{Deflate: offer})
+	c, err := e.Dial(ctx, url, &engine.DialOptions{Deflate: offer, Subprotocols: run.Subprotocols})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
-	var res clientResult
+	res := clientResult{Subprotocol: c.Subprotocol()}
 	if c.Compressed() {
 		res.Extensions = "permessage-deflate"
 	}
