@@ -219,25 +219,7 @@ func (c *Conn) writeBuilt(op frame.Opcode, buf *bytebufferpool.ByteBuffer) error
 	}
 	start := frame.MaxHeaderSize - h.Size()
 	frame.PutHeader(buf.B[start:], h)
-	wire := buf.B[start:]
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.canSend(); err != nil {
-		return err
-	}
-	st := &c.loop.stats
-	if c.out != nil {
-		if len(c.out.B)-c.outOff >= c.loop.eng.queueLimit {
-			st.queueFull.Add(1)
-			return ErrWriteQueueFull
-		}
-		c.countOut(op, frame.Rsv1)
-		c.out.B = append(c.out.B, wire...)
-		return nil
-	}
-	c.countOut(op, frame.Rsv1)
-	return c.send(wire, nil)
+	return c.writeWire(op, frame.Rsv1, buf.B[start:])
 }
 
 // inflated inflates a complete compressed message and delivers it. The
