@@ -239,6 +239,7 @@ func (c *Conn) waitIdle() error {
 func (c *Conn) setCur(payload []byte, end bool) {
 	rs := c.rs
 	rs.curEnd = end
+	rs.curInflated, rs.inflated = false, nil
 	if len(payload) == 0 {
 		rs.curLo, rs.curHi = 0, 0
 		return
@@ -252,7 +253,43 @@ func (c *Conn) cur() []byte {
 	if c.rs.curLo == c.rs.curHi {
 		return nil
 	}
+	if c.rs.curInflated {
+		return c.rs.inflated[c.rs.curLo:c.rs.curHi]
+	}
 	return (*c.rs.rbuf)[c.rs.curLo:c.rs.curHi]
+}
+
+// inflate reads the rest of a compressed message and inflates it; the
+// result becomes the current (and last) fragment.
+func (c *Conn) inflate() error {
+	rs := c.rs
+	z := append([]byte(nil), c.cur()...)
+	for !rs.curEnd {
+		f, err := c.next()
+		if err != nil {
+			return err
+		}
+		c.setCur(f.Payload, f.End)
+		z = append(z, c.cur()...)
+	}
+	out, err := frame.AppendInflate(nil, z, rs.p.MaxMessageSize)
+	if err != nil {
+		var fe *frame.Error
+		if errors.As(err, &fe) {
+			if fe == frame.ErrMessageTooBig {
+				c.WriteControl(CloseMessage, FormatCloseMessage(CloseMessageTooBig, ""), time.Now().Add(writeWait))
+				return ErrReadLimit
+			}
+			c.WriteControl(CloseMessage, FormatCloseMessage(int(fe.Code), fe.Reason), time.Now().Add(writeWait))
+			return errors.New("websocket: " + fe.Reason)
+		}
+		return err
+	}
+	rs.curLo, rs.curHi = 0, 0
+	rs.curInflated, rs.inflated = len(out) > 0, out
+	rs.curHi = int32(len(out))
+	rs.curEnd = true
+	return nil
 }
 
 // beginMessage skips what is left of the current message and reads up to
@@ -283,6 +320,12 @@ func (c *Conn) beginMessage() (int, error) {
 	}
 	c.rs.inMsg = true
 	c.setCur(f.Payload, f.End)
+	if f.Compressed {
+		if err := c.inflate(); err != nil {
+			c.readErr = err
+			return noFrame, err
+		}
+	}
 	return int(f.Opcode), nil
 }
 
