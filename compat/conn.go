@@ -180,12 +180,9 @@ func newConnFor(nc net.Conn, isServer bool, readBufSize, writeBufSize int, pool 
 	c.compressLevel = defaultCompressionLevel
 	c.rs.p.Client = !isServer
 	c.rs.p.SkipUTF8 = true // gorilla/websocket leaves text validation to the application
-	switch nc.(type) {
-	case *net.TCPConn, *net.UnixConn:
-		if rc, err := nc.(syscall.Conn).SyscallConn(); err == nil {
-			c.raw = rc
-			c.rs.rawFn = c.rawRead
-		}
+	if rc := rawConnFor(nc); rc != nil {
+		c.raw = rc
+		c.rs.rawFn = c.rawRead
 	}
 	if len(leftover) > 0 {
 		c.rs.rbuf = getBuf(max(len(leftover), readBufSize))
