@@ -76,4 +76,3 @@ func (c *Conn) rawRead(fd uintptr) bool {
 		return true
 	}
 }
-
