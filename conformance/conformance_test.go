@@ -101,14 +101,18 @@ func find(cs []*Case, id string) *Case {
 
 // startEngineEcho serves the engine's echo handler (as examples/echo does)
 // on a loopback port.
-func startEngineEcho(t *testing.T) string {
-	e, err := engine.New(engine.Config{
+func startEngineEcho(t *testing.T, tweak func(*engine.Config)) string {
+	cfg := engine.Config{
 		Loops:   2,
 		Upgrade: upgrade.Server{CheckOrigin: func(*upgrade.Request) bool { return true }},
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			c.WriteMessage(op, data)
 		},
-	})
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +159,7 @@ func withoutDeflate(id string) Status {
 
 func TestEngineServer(t *testing.T) {
 	t.Parallel()
-	url := startEngineEcho(t)
+	url := startEngineEcho(t, nil)
 	opts := engineOptions()
 	opts.Parallel = 4
 	rep, err := CheckServer(context.Background(), url, opts)
@@ -171,7 +175,7 @@ func TestEngineServer(t *testing.T) {
 // runEngineClient drives a fuzzing server at addr with the engine's
 // client, echoing every message, the way examples/autobahn-engine-client
 // does. Connections run one at a time.
-func runEngineClient(ctx context.Context, addr, agent string) error {
+func runEngineClient(ctx context.Context, addr, agent string, deflate []upgrade.DeflateParams, comp engine.Compression) error {
 	var counting atomic.Bool // the connection open is /getCaseCount's
 	var count atomic.Value
 	closed := make(chan struct{}, 1)
@@ -184,14 +188,15 @@ func runEngineClient(ctx context.Context, addr, agent string) error {
 			}
 			c.WriteMessage(op, data)
 		},
-		OnClose: func(*engine.Conn, error) { closed <- struct{}{} },
+		OnClose:     func(*engine.Conn, error) { closed <- struct{}{} },
+		Compression: comp,
 	})
 	if err != nil {
 		return err
 	}
 	defer e.Close()
 	run := func(path string) error {
-		if _, err := e.Dial(ctx, "ws://"+addr+path, nil); err != nil {
+		if _, err := e.Dial(ctx, "ws://"+addr+path, &engine.DialOptions{Deflate: deflate}); err != nil {
 			return err
 		}
 		select {
@@ -238,7 +243,7 @@ func TestEngineClient(t *testing.T) {
 	fs, addr := startFuzzingServer(t, engineOptions())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := runEngineClient(ctx, addr, "lull-engine"); err != nil {
+	if err := runEngineClient(ctx, addr, "lull-engine", nil, engine.Compression{}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -264,7 +269,7 @@ func TestEngineClient(t *testing.T) {
 func TestToyPasses(t *testing.T) {
 	t.Parallel()
 	url := startToy(t, &toy{deflate: true})
-	rep, err := CheckServer(context.Background(), url, Options{Cases: "1,2,3,4,5,6.1,6.2,6.3,6.5,6.6,7,9.7,10,12.1.1,12.2.10,12.3.15,12.4.16,12.5.18,13", RoundTrips: 3, Parallel: 4})
+	rep, err := CheckServer(context.Background(), url, Options{Cases: "1,2,3,4,5,6.1,6.2,6.3,6.5,6.6,7,9.7,10,12.1.1,12.2.10,12.3.15,12.4.16,12.5.18,13.1.1,13.2.4,13.3.1,13.4.11,13.5.1,13.6.9,13.7.16,13.7.18", RoundTrips: 3, Parallel: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +305,8 @@ func TestSuiteCanFail(t *testing.T) {
 		{"server_max_window_bits=9 accepted silently", toy{deflate: true, ignoreBits: true}, "13.1.1,13.3.1,13.5.1,13.7.1",
 			map[string]Status{"13.3.1": Failed, "13.5.1": Failed},
 			map[string]string{"13.3.1": "RFC 7692 §7.1.2.1"}},
+		{"server_max_window_bits=9 answered, a 32 KiB window used", toy{deflate: true, wideWindow: true}, "13.3.1,13.3.10,13.5.10,13.4.10",
+			map[string]Status{"13.3.10": Failed, "13.5.10": Failed}, map[string]string{"13.3.10": "beyond the agreed window of 512 bytes"}},
 		{"no permessage-deflate", toy{}, "12.1.1,13.1.1,13.3.1", map[string]Status{"12.1.1": Unimplemented, "13.1.1": Unimplemented}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -353,4 +360,82 @@ func TestFuzzingServerCanFail(t *testing.T) {
 			})
 		})
 	}
+}
+
+// deflateOptions select groups 12 and 13; under the race detector, the
+// (size, fragment) entries given of each sub-group, with 2 round trips
+// each (CI runs all of them without it, through cmd/wsconform).
+func deflateOptions(entries ...int) Options {
+	if !raceEnabled {
+		return Options{Cases: "12,13", RoundTrips: testRoundTrips}
+	}
+	var sel []string
+	for _, g := range [][2]int{{12, 5}, {13, 7}} {
+		for sub := 1; sub <= g[1]; sub++ {
+			for _, entry := range entries {
+				sel = append(sel, fmt.Sprintf("%d.%d.%d", g[0], sub, entry))
+			}
+		}
+	}
+	return Options{Cases: strings.Join(sel, ","), RoundTrips: 2, TimeScale: 3}
+}
+
+// TestEngineServerDeflate runs groups 12 and 13 against the engine's echo
+// server with permessage-deflate, in each way it can be configured.
+func TestEngineServerDeflate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		tweak func(*engine.Config)
+		want  func(id string) Status
+	}{
+		{"no context takeover", func(c *engine.Config) {
+			c.Upgrade.Deflate = &upgrade.DeflatePolicy{}
+			c.Compression = engine.Compression{Threshold: -1}
+		}, func(string) Status { return OK }},
+		{"context takeover", func(c *engine.Config) {
+			c.Upgrade.Deflate = &upgrade.DeflatePolicy{ServerContextTakeover: true, ClientContextTakeover: true}
+			c.Compression = engine.Compression{Threshold: -1, ContextTakeover: true}
+		}, func(string) Status { return OK }},
+		{"small windows honoured (Huffman only)", func(c *engine.Config) {
+			c.Upgrade.Deflate = &upgrade.DeflatePolicy{MinServerWindowBits: 8}
+			c.Compression = engine.Compression{Threshold: -1, Level: frame.HuffmanOnly}
+		}, func(string) Status { return OK }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := startEngineEcho(t, tc.tweak)
+			opts := deflateOptions(1, 4, 9, 11, 16)
+			opts.Parallel = 2
+			rep, err := CheckServer(context.Background(), url, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, rep, tc.want)
+			if strings.Contains(tc.name, "small windows") {
+				for _, r := range rep.Results {
+					if strings.Contains(r.Detail, "declined") {
+						t.Errorf("case %s: %s; want server_max_window_bits=9 honoured", r.Case, r.Detail)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEngineClientDeflate runs groups 12 and 13 against the engine's
+// client offering permessage-deflate with every parameter the fuzzing
+// server may need (client_no_context_takeover in a second offer, so that
+// the first one lets the client keep its context).
+func TestEngineClientDeflate(t *testing.T) {
+	t.Parallel()
+	opts := deflateOptions(1, 9, 16)
+	fs, addr := startFuzzingServer(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	offers := []upgrade.DeflateParams{{ClientMaxWindowBits: 15}, {ClientNoContextTakeover: true, ClientMaxWindowBits: 15}}
+	if err := runEngineClient(ctx, addr, "lull-engine-deflate", offers, engine.Compression{Threshold: -1, ContextTakeover: true}); err != nil {
+		t.Fatal(err)
+	}
+	<-fs.Done()
+	checkAll(t, fs.Report("lull-engine-deflate"), func(string) Status { return OK })
 }

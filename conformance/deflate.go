@@ -199,6 +199,17 @@ func newInflater(takeover bool, bits int) *inflater {
 func (f *inflater) inflate(p []byte) ([]byte, error) {
 	src := make([]byte, 0, len(p)+9)
 	src = append(append(append(src, p...), tail...), 1, 0, 0, 0xff, 0xff) // + a final empty stored block
+	if f.window < 1<<15 {
+		// compress/flate inflates with a 32 KiB window whatever was agreed:
+		// check the back-references against the agreed one.
+		d, err := maxDistance(src[:len(src)-5])
+		if err != nil {
+			return nil, err
+		}
+		if d > f.window {
+			return nil, fmt.Errorf("a back-reference %d bytes back, beyond the agreed window of %d bytes (RFC 7692 §7.1.2)", d, f.window)
+		}
+	}
 	var dict []byte
 	if f.takeover {
 		dict = f.history

@@ -30,6 +30,7 @@ type toy struct {
 	coalescePongs  bool // answer back-to-back pings with one pong
 	deflate        bool // accept permessage-deflate (server_max_window_bits 15 only)
 	ignoreBits     bool // with deflate: accept server_max_window_bits=9 without saying so
+	wideWindow     bool // with deflate: accept server_max_window_bits=9, then compress with a 32 KiB window
 	noMask         bool // as a client, send unmasked frames
 }
 
@@ -48,7 +49,7 @@ func (t *toy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				break
 			}
-			if o.serverBits > 0 && o.serverBits < 15 && !t.ignoreBits {
+			if o.serverBits > 0 && o.serverBits < 15 && !t.ignoreBits && !t.wideWindow {
 				continue
 			}
 			resp := pmdParams{serverNoContext: true, clientNoContext: true, serverBits: o.serverBits}
@@ -220,7 +221,11 @@ func (t *toy) echo(conn net.Conn, br *bufio.Reader, client, compress bool) {
 			out[len(out)-1] ^= 1
 		}
 		if compress {
-			out, orsv = newDeflater(false).deflate(out), 4
+			d := newDeflater(false)
+			if t.wideWindow {
+				d.w, _ = flate.NewWriter(&d.buf, flate.BestCompression)
+			}
+			out, orsv = d.deflate(out), 4
 		}
 		t.write(conn, client, msgOp, orsv, out)
 		msgOp = 0

@@ -73,14 +73,16 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 	// the first echo's.
 	pinged := make(chan error, 1)
 	if run.Ping {
-		go func() { pinged <- c.Ping(ctx) }()
+		go func(ctx context.Context) { pinged <- c.Ping(ctx) }(ctx)
 	}
 	for i, mc := range run.Cases {
 		p := message(mc, i)
-		if err := coderWrite(ctx, c, coderType(mc.Binary), p, mc.Frags); err != nil {
+		mctx, mcancel := context.WithTimeout(context.Background(), waitLimit)
+		defer mcancel()
+		if err := coderWrite(mctx, c, coderType(mc.Binary), p, mc.Frags); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}
-		typ, got, err := c.Read(ctx)
+		typ, got, err := c.Read(mctx)
 		if err != nil {
 			t.Fatalf("%v: read: %v", mc, err)
 		}
@@ -88,6 +90,9 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 			t.Fatal(err)
 		}
 	}
+	// A fresh bound for the rest: the messages may have taken long.
+	ctx, cancel2 := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel2()
 	for run.Ping {
 		// Until Ping returns, echo small messages: the pong, if not
 		// read yet, arrives before their echo.
@@ -149,17 +154,19 @@ func startCoderServer(t *testing.T, deflate, ctx bool) *server {
 		if err != nil {
 			return
 		}
-		s.Closes <- coderEcho(r.Context(), c, frag)
+		s.Closes <- coderEcho(c, frag)
 	})}
 	go hs.Serve(ln)
 	s.Stop = func() { hs.Close() }
 	return s
 }
 
-func coderEcho(ctx context.Context, c *websocket.Conn, frag int) closeEvent {
+func coderEcho(c *websocket.Conn, frag int) closeEvent {
 	defer c.CloseNow()
 	c.SetReadLimit(64 << 20)
 	for {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
 		typ, data, err := c.Read(ctx)
 		if err != nil {
 			return coderCloseEvent(err)

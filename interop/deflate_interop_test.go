@@ -79,6 +79,7 @@ func TestInteropDeflate(t *testing.T) {
 					defer srv.Stop()
 					for _, cr := range connRuns {
 						t.Run(cr.name, func(t *testing.T) {
+							srv.forgetFailed(t)
 							run := clientRun{Cases: ld.trim(clientRunSpec(cr).cases()), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping,
 								Deflate: true, ContextTakeover: ld.ctx}
 							res := p.client(t, srv.URL, run)
@@ -95,6 +96,7 @@ func TestInteropDeflate(t *testing.T) {
 					defer srv.Stop()
 					for _, cr := range connRuns {
 						t.Run(cr.name, func(t *testing.T) {
+							srv.forgetFailed(t)
 							url := srv.URL
 							if cr.fragmented {
 								url += fmt.Sprintf("?frag=%d", fragSize)
@@ -133,6 +135,7 @@ func TestAutobahnDeflateNode(t *testing.T) {
 			defer srv.Stop()
 			for _, r := range deflateRuns() {
 				t.Run(r.name, func(t *testing.T) {
+					srv.forgetFailed(t)
 					run := clientRun{Cases: deflateCases(r.content, -1, true, *rounds), CloseBy: "client", Code: 1000}
 					res := runNodeClient(t, srv.URL, run, map[string]any{}, r.offer.header)
 					if !strings.HasPrefix(res.Extensions, "permessage-deflate") {
@@ -157,9 +160,10 @@ func TestAutobahnDeflateNode(t *testing.T) {
 					srv, opens := startNodeServer(t, r.offer.wsServer, 0)
 					for _, e := range deflateEntries {
 						t.Run(fmt.Sprintf("autofrag-%d", e.autofrag), func(t *testing.T) {
+							srv.forgetFailed(t)
 							run := clientRun{Cases: deflateCases(r.content, e.autofrag, false, *rounds), CloseBy: "client", Code: 1000}
 							res := side.client(t, fmt.Sprintf("%s?autofrag=%d", srv.URL, e.autofrag), run, ld, autobahnClientOffer)
-							open := <-opens
+							open := nextOpen(t, opens)
 							if !strings.HasPrefix(open.Extensions, "permessage-deflate") || res.Extensions == "" {
 								t.Errorf("ws server (%v) answered %q to lull's offer %q", r.offer.wsServer, open.Extensions, open.Offer)
 							}

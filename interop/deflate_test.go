@@ -159,7 +159,7 @@ func TestHarnessNodeDeflate(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/echo-autofrag-%d", r.name, autofrag), func(t *testing.T) {
 				run := clientRun{Cases: deflateCases(r.content, -1, true, 1), CloseBy: "client", Code: 1000}
 				res := runNodeClient(t, fmt.Sprintf("%s?autofrag=%d", srv.URL, autofrag), run, map[string]any{}, r.offer.header)
-				open := <-opens
+				open := nextOpen(t, opens)
 				if open.Offer != r.offer.header {
 					t.Errorf("ws server received offer %q, want %q", open.Offer, r.offer.header)
 				}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
@@ -137,7 +136,7 @@ func runGobwasFlateClient(t *testing.T, url string, run clientRun) clientResult 
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitLimit))
+	conn = idleConn{conn}
 	var res clientResult
 	for _, e := range hs.Extensions {
 		res.Extensions = string(e.Name) // the name is all the test checks
@@ -218,7 +217,7 @@ func startGobwasFlateServer(t *testing.T) *server {
 
 func gobwasFlateEcho(conn net.Conn) closeEvent {
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitLimit))
+	conn = idleConn{conn}
 	frag := 0
 	ext := wsflate.Extension{Parameters: wsflate.DefaultParameters}
 	up := ws.Upgrader{

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
@@ -107,7 +106,7 @@ func runGobwasClient(t *testing.T, url string, run clientRun) clientResult {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitLimit))
+	conn = idleConn{conn}
 	var r io.Reader = conn
 	if br != nil {
 		r = io.MultiReader(br, conn)
@@ -189,7 +188,7 @@ func startGobwasServer(t *testing.T) *server {
 
 func gobwasEcho(conn net.Conn) closeEvent {
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitLimit))
+	conn = idleConn{conn}
 	frag := 0
 	up := ws.Upgrader{OnRequest: func(uri []byte) error {
 		if _, q, ok := strings.Cut(string(uri), "?frag="); ok {

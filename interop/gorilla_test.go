@@ -70,7 +70,6 @@ func gorillaClientRun(t *testing.T, c gorillaAPI, closeOf func(error) closeEvent
 	t.Helper()
 	var res clientResult
 	c.SetReadLimit(64 << 20)
-	c.SetReadDeadline(time.Now().Add(waitLimit))
 	var pong []byte
 	pongs := 0
 	c.SetPongHandler(func(s string) error { pong = []byte(s); pongs++; return nil })
@@ -84,6 +83,7 @@ func gorillaClientRun(t *testing.T, c gorillaAPI, closeOf func(error) closeEvent
 		if err := c.WriteMessage(gorillaType(mc.Binary), p); err != nil {
 			t.Fatalf("%v: write: %v", mc, err)
 		}
+		c.SetReadDeadline(time.Now().Add(waitLimit))
 		typ, got, err := c.ReadMessage()
 		if err != nil {
 			t.Fatalf("%v: read: %v", mc, err)
@@ -106,6 +106,7 @@ func gorillaClientRun(t *testing.T, c gorillaAPI, closeOf func(error) closeEvent
 	} else if err := c.WriteMessage(websocket.TextMessage, []byte("close:"+strconv.Itoa(run.Code))); err != nil {
 		t.Fatalf("asking the server to close: %v", err)
 	}
+	c.SetReadDeadline(time.Now().Add(waitLimit))
 	_, got, err := c.ReadMessage()
 	if err == nil {
 		t.Fatalf("unexpected message of %d bytes while closing", len(got))
@@ -119,6 +120,7 @@ func gorillaEcho(c gorillaAPI, frag int, closeOf func(error) closeEvent) closeEv
 	defer c.Close()
 	c.SetReadLimit(64 << 20)
 	for {
+		c.SetReadDeadline(time.Now().Add(waitLimit))
 		typ, data, err := c.ReadMessage()
 		if err != nil {
 			return closeOf(err)

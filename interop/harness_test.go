@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strings"
@@ -15,6 +16,21 @@ import (
 // waitLimit bounds every wait for a peer: it turns a hang into a failure
 // with a message, and is far above what any step needs.
 const waitLimit = 60 * time.Second
+
+// idleConn bounds each Read and Write of a connection by waitLimit, so
+// that a stalled peer fails the test while a long run (16 MiB messages
+// under the race detector) does not.
+type idleConn struct{ net.Conn }
+
+func (c idleConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(waitLimit))
+	return c.Conn.Read(p)
+}
+
+func (c idleConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(waitLimit))
+	return c.Conn.Write(p)
+}
 
 // fragSize is the frame size of fragmented messages: a prime, so that
 // frames end inside UTF-8 sequences of the text payloads.
@@ -176,6 +192,20 @@ type server struct {
 
 func newServer(url string, stop func()) *server {
 	return &server{URL: url, Closes: make(chan closeEvent, 16), Stop: stop}
+}
+
+// forgetFailed arranges that when t fails (its client gave up on a
+// connection), the end of that connection is taken off s.Closes, so that it
+// is not mistaken for the next connection's. It waits at most 5 s.
+func (s *server) forgetFailed(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			select {
+			case <-s.Closes:
+			case <-time.After(5 * time.Second):
+			}
+		}
+	})
 }
 
 func (s *server) nextClose(t *testing.T) closeEvent {

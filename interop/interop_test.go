@@ -123,6 +123,7 @@ func TestInterop(t *testing.T) {
 				defer srv.Stop()
 				for _, cr := range connRuns {
 					t.Run(cr.name, func(t *testing.T) {
+						srv.forgetFailed(t)
 						run := clientRun{Cases: clientRunSpec(cr).cases(), CloseBy: cr.closeBy, Code: cr.code, Ping: cr.ping}
 						res := p.client(t, srv.URL, run)
 						checkCloses(t, run, res, srv.nextClose(t), "lull server")
@@ -135,6 +136,7 @@ func TestInterop(t *testing.T) {
 				defer srv.Stop()
 				for _, cr := range connRuns {
 					t.Run(cr.name, func(t *testing.T) {
+						srv.forgetFailed(t)
 						url := srv.URL
 						if cr.fragmented {
 							url += "?frag=" + strconv.Itoa(fragSize)

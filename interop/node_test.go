@@ -138,6 +138,18 @@ func startNodeServer(t *testing.T, deflate any, frag int) (*server, <-chan nodeE
 	return s, opens
 }
 
+// nextOpen returns the next connection the Node server reports.
+func nextOpen(t *testing.T, opens <-chan nodeEvent) nodeEvent {
+	t.Helper()
+	select {
+	case ev := <-opens:
+		return ev
+	case <-time.After(waitLimit):
+		t.Fatalf("the node server reported no connection in %v", waitLimit)
+	}
+	return nodeEvent{}
+}
+
 // runNodeClient runs peer.js as the client of run against url.
 func runNodeClient(t *testing.T, url string, run clientRun, deflate any, offer string) clientResult {
 	t.Helper()

@@ -7,6 +7,11 @@
 //	go run ./cmd/wsconform -client 127.0.0.1:9002 &
 //	go run ./examples/autobahn-engine-client -url ws://127.0.0.1:9002 -agent lull-engine
 //
+// With -deflate it offers permessage-deflate twice: first letting both
+// sides keep their compression context, then with client_no_context_takeover,
+// both with client_max_window_bits (the engine keeps to any window the
+// server asks for), so that every case of groups 12 and 13 can run.
+//
 // Cases run one at a time. It exits with status 1 if a connection cannot
 // be made.
 package main
@@ -22,13 +27,22 @@ import (
 
 	"github.com/lullws/lull/engine"
 	"github.com/lullws/lull/frame"
+	"github.com/lullws/lull/upgrade"
 )
 
 func main() {
 	base := flag.String("url", "ws://127.0.0.1:9001", "the fuzzing server's `URL`")
 	agent := flag.String("agent", "lull-engine", "the agent name the reports use")
 	caseTimeout := flag.Duration("case-timeout", 10*time.Minute, "give up on a case after this long")
+	deflate := flag.Bool("deflate", false, "offer permessage-deflate")
 	flag.Parse()
+
+	var opts engine.DialOptions
+	var comp engine.Compression
+	if *deflate {
+		opts.Deflate = []upgrade.DeflateParams{{ClientMaxWindowBits: 15}, {ClientNoContextTakeover: true, ClientMaxWindowBits: 15}}
+		comp = engine.Compression{Threshold: -1, ContextTakeover: true}
+	}
 
 	var counting atomic.Bool // the open connection is /getCaseCount's
 	var count atomic.Value
@@ -42,7 +56,8 @@ func main() {
 			}
 			c.WriteMessage(op, data)
 		},
-		OnClose: func(*engine.Conn, error) { closed <- struct{}{} },
+		OnClose:     func(*engine.Conn, error) { closed <- struct{}{} },
+		Compression: comp,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -52,7 +67,7 @@ func main() {
 	run := func(path string) {
 		ctx, cancel := context.WithTimeout(context.Background(), *caseTimeout)
 		defer cancel()
-		if _, err := e.Dial(ctx, *base+path, nil); err != nil {
+		if _, err := e.Dial(ctx, *base+path, &opts); err != nil {
 			log.Fatalf("%s: %v", path, err)
 		}
 		select {
