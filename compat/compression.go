@@ -12,14 +12,17 @@ const (
 )
 
 // compressionSupported reports whether permessage-deflate can be
-// negotiated. Until lull's deflate layer is available to this package,
-// EnableCompression negotiates nothing, as gorilla/websocket does with
-// compression off.
-const compressionSupported = false
+// negotiated: with frame's deflate codec, as gorilla/websocket v1.5.3 does
+// it (no context takeover either way).
+const compressionSupported = true
 
 // enableDeflate turns on permessage-deflate for a connection whose
 // handshake negotiated it.
-func (c *Conn) enableDeflate() {}
+func (c *Conn) enableDeflate() {
+	c.deflate = true
+	c.compressWrite = true
+	c.rs.p.Compression = true
+}
 
 // EnableWriteCompression enables and disables write compression of
 // subsequent text and binary messages. This function is a noop if

@@ -51,6 +51,7 @@ type Conn struct {
 	writeBufSize  int32
 	compressLevel int8
 	compressWrite bool
+	deflate       bool // permessage-deflate was negotiated
 	isServer      bool
 
 	// Read side: owned by the goroutine calling the read methods; dropped
@@ -99,13 +100,14 @@ func (c *Conn) closeH() func(int, string) error {
 
 // readState is the state of the blocking read methods.
 type readState struct {
-	p       frame.Parser
-	rbuf    *[]byte                     // pooled; nil while nothing is buffered (raw mode)
-	cur     []byte                      // payload of the current data fragment not yet read
-	readers *[readerBlock]messageReader // handed out one by one (see newReader)
-	ctl     *ctlBuf                     // a control frame's payload split across reads
-	rawFn   func(fd uintptr) bool
-	rawErr  error
+	p        frame.Parser
+	rbuf     *[]byte                     // pooled; nil while nothing is buffered (raw mode)
+	cur      []byte                      // payload of the current data fragment not yet read
+	readers  *[readerBlock]messageReader // handed out one by one (see newReader)
+	inflated []byte                      // the current message, inflated
+	ctl      *ctlBuf                     // a control frame's payload split across reads
+	rawFn    func(fd uintptr) bool
+	rawErr   error
 
 	rpos, rend  int32
 	curLo       int32 // the current data fragment's unread bytes: rbuf[curLo:curHi]
@@ -116,6 +118,7 @@ type readState struct {
 	curEnd      bool    // cur's fragment ends its message
 	inMsg       bool    // a data message has begun and has not been read to its end
 	peek        bool    // rawRead's next call is the first of a wait
+	curInflated bool    // the current fragment is in inflated, not rbuf
 	peekByte    [1]byte // where the peek would put a byte (it never does: MSG_PEEK)
 }
 
@@ -177,12 +180,9 @@ func newConnFor(nc net.Conn, isServer bool, readBufSize, writeBufSize int, pool 
 	c.compressLevel = defaultCompressionLevel
 	c.rs.p.Client = !isServer
 	c.rs.p.SkipUTF8 = true // gorilla/websocket leaves text validation to the application
-	switch nc.(type) {
-	case *net.TCPConn, *net.UnixConn:
-		if rc, err := nc.(syscall.Conn).SyscallConn(); err == nil {
-			c.raw = rc
-			c.rs.rawFn = c.rawRead
-		}
+	if rc := rawConnFor(nc); rc != nil {
+		c.raw = rc
+		c.rs.rawFn = c.rawRead
 	}
 	if len(leftover) > 0 {
 		c.rs.rbuf = getBuf(max(len(leftover), readBufSize))

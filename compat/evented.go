@@ -239,7 +239,12 @@ func (c *Conn) ServeEvents(events Events) error {
 	}
 	ev := &evented{events: events}
 	c.ev.Store(ev)
-	ec, err := e.AdoptWith(c.conn, buffered, upgrade.Result{Subprotocol: c.subprotocol},
+	res := upgrade.Result{Subprotocol: c.subprotocol}
+	if c.deflate {
+		res.Deflate = true
+		res.DeflateParams = upgrade.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	}
+	ec, err := e.AdoptWith(c.conn, buffered, res,
 		&engine.AdoptOptions{Client: !c.isServer, UserData: c, MaxMessageSize: limit})
 	if c.rs.rbuf != nil {
 		putBuf(c.rs.rbuf)

@@ -11,8 +11,15 @@ import (
 // eventedEchoServer upgrades every request with UpgradeEvented and echoes
 // messages from OnMessage; the errors OnClose reports go to closed.
 func eventedEchoServer(t *testing.T, limit int64) (*httptest.Server, chan error) {
+	return eventedEchoServerLimit(t, &Upgrader{}, limit)
+}
+
+func eventedEchoServerWith(t *testing.T, u *Upgrader) (*httptest.Server, chan error) {
+	return eventedEchoServerLimit(t, u, 0)
+}
+
+func eventedEchoServerLimit(t *testing.T, u *Upgrader, limit int64) (*httptest.Server, chan error) {
 	closed := make(chan error, 16)
-	u := &Upgrader{}
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := u.Upgrade(w, r, nil)
 		if err != nil {

@@ -101,7 +101,7 @@ func pipePair(t *testing.T) (srv, cli *Conn) {
 	return srv, cli
 }
 
-func tcpConns(t *testing.T) (a, b net.Conn) {
+func tcpConns(t testing.TB) (a, b net.Conn) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func tcpConns(t *testing.T) (a, b net.Conn) {
 
 // tcpPair returns a server and a client Conn on a loopback TCP connection:
 // the raw path (waiting for readability without a buffer) on both sides.
-func tcpPair(t *testing.T) (srv, cli *Conn) {
+func tcpPair(t testing.TB) (srv, cli *Conn) {
 	a, b := tcpConns(t)
 	return newConn(a, true, 0, 0, nil, nil), newConn(b, false, 0, 0, nil, nil)
 }
@@ -133,7 +133,7 @@ var pairs = []struct {
 	make func(t *testing.T) (srv, cli *Conn)
 }{
 	{"portable", pipePair},
-	{"tcp", tcpPair},
+	{"tcp", func(t *testing.T) (srv, cli *Conn) { return tcpPair(t) }},
 }
 
 func payload(n int) []byte {

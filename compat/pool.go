@@ -39,6 +39,16 @@ func getBuf(n int) *[]byte {
 	return &b
 }
 
+// tryGetBuf returns a pooled buffer of at least n bytes, or nil when the
+// pool has none (it never allocates).
+func tryGetBuf(n int) *[]byte {
+	i, _ := sizeClass(n)
+	if v := bufPools[i].Get(); v != nil {
+		return v.(*[]byte)
+	}
+	return nil
+}
+
 // putBuf returns a buffer obtained from getBuf.
 func putBuf(b *[]byte) {
 	i, size := sizeClass(cap(*b))

@@ -3,70 +3,12 @@ package websocket
 import (
 	"errors"
 	"io"
-	"net"
-	"os"
 	"strings"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/lullws/lull/compat/internal/hooks"
 	"github.com/lullws/lull/frame"
 )
-
-// rawRead is the callback given to syscall.RawConn.Read: it reads what the
-// socket has into a pooled buffer and reports false (wait for readability)
-// when it has nothing, so that a goroutine waiting for a message holds no
-// buffer.
-//
-// The first call of a wait peeks at the socket with no buffer: a goroutine
-// that finds nothing to read parks having taken no buffer from the pool,
-// which keeps both its memory and its stack small while idle.
-func (c *Conn) rawRead(fd uintptr) bool {
-	if c.rs.peek && c.rs.rbuf == nil {
-		c.rs.peek = false
-		for {
-			_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.rs.peekByte)), 1,
-				syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-			if e == syscall.EINTR {
-				continue
-			}
-			if e == syscall.EAGAIN {
-				return false
-			}
-			break // data, EOF or an error: the read below reports it
-		}
-	}
-	b := c.rs.rbuf
-	if b == nil {
-		b = getBuf(int(c.rs.readBufSize))
-	}
-	for {
-		n, err := syscall.Read(int(fd), (*b)[c.rs.rend:])
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			if c.rs.rbuf == nil {
-				putBuf(b)
-			}
-			return false
-		case err != nil:
-			c.rs.rawErr = &net.OpError{Op: "read", Net: c.conn.LocalAddr().Network(),
-				Source: c.conn.LocalAddr(), Addr: c.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
-		case n == 0:
-			c.rs.rawErr = io.EOF
-		default:
-			c.rs.rbuf = b
-			c.rs.rend = int32(n)
-			return true
-		}
-		if c.rs.rbuf == nil {
-			putBuf(b)
-		}
-		return true
-	}
-}
 
 // fill reads more bytes from the connection once every buffered byte has
 // been consumed.
@@ -239,6 +181,7 @@ func (c *Conn) waitIdle() error {
 func (c *Conn) setCur(payload []byte, end bool) {
 	rs := c.rs
 	rs.curEnd = end
+	rs.curInflated, rs.inflated = false, nil
 	if len(payload) == 0 {
 		rs.curLo, rs.curHi = 0, 0
 		return
@@ -252,7 +195,43 @@ func (c *Conn) cur() []byte {
 	if c.rs.curLo == c.rs.curHi {
 		return nil
 	}
+	if c.rs.curInflated {
+		return c.rs.inflated[c.rs.curLo:c.rs.curHi]
+	}
 	return (*c.rs.rbuf)[c.rs.curLo:c.rs.curHi]
+}
+
+// inflate reads the rest of a compressed message and inflates it; the
+// result becomes the current (and last) fragment.
+func (c *Conn) inflate() error {
+	rs := c.rs
+	z := append([]byte(nil), c.cur()...)
+	for !rs.curEnd {
+		f, err := c.next()
+		if err != nil {
+			return err
+		}
+		c.setCur(f.Payload, f.End)
+		z = append(z, c.cur()...)
+	}
+	out, err := frame.AppendInflate(nil, z, rs.p.MaxMessageSize)
+	if err != nil {
+		var fe *frame.Error
+		if errors.As(err, &fe) {
+			if fe == frame.ErrMessageTooBig {
+				c.WriteControl(CloseMessage, FormatCloseMessage(CloseMessageTooBig, ""), time.Now().Add(writeWait))
+				return ErrReadLimit
+			}
+			c.WriteControl(CloseMessage, FormatCloseMessage(int(fe.Code), fe.Reason), time.Now().Add(writeWait))
+			return errors.New("websocket: " + fe.Reason)
+		}
+		return err
+	}
+	rs.curLo, rs.curHi = 0, 0
+	rs.curInflated, rs.inflated = len(out) > 0, out
+	rs.curHi = int32(len(out))
+	rs.curEnd = true
+	return nil
 }
 
 // beginMessage skips what is left of the current message and reads up to
@@ -283,6 +262,12 @@ func (c *Conn) beginMessage() (int, error) {
 	}
 	c.rs.inMsg = true
 	c.setCur(f.Payload, f.End)
+	if f.Compressed {
+		if err := c.inflate(); err != nil {
+			c.readErr = err
+			return noFrame, err
+		}
+	}
 	return int(f.Opcode), nil
 }
 

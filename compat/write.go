@@ -24,10 +24,16 @@ func isData(messageType int) bool {
 // writeFrame writes one frame, holding wmu. A write error is sticky, and
 // after a close frame every write returns ErrCloseSent.
 func (c *Conn) writeFrame(op frame.Opcode, fin bool, payload []byte, deadline int64) error {
+	return c.writeFrameRsv(op, fin, 0, payload, deadline)
+}
+
+// writeFrameRsv is writeFrame with reserved bits (frame.Rsv1 for a
+// compressed message).
+func (c *Conn) writeFrameRsv(op frame.Opcode, fin bool, rsv uint8, payload []byte, deadline int64) error {
 	c.wmu.Lock()
 	err := c.writeErr
 	if err == nil {
-		err = c.writeFrameLocked(op, fin, payload, deadline)
+		err = c.writeFrameLocked(op, fin, rsv, payload, deadline)
 		if err != nil {
 			c.writeErr = hideTempErr(err)
 			err = c.writeErr
@@ -39,7 +45,7 @@ func (c *Conn) writeFrame(op frame.Opcode, fin bool, payload []byte, deadline in
 	return err
 }
 
-func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, payload []byte, deadline int64) error {
+func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv uint8, payload []byte, deadline int64) error {
 	if ev := c.ev.Load(); ev != nil {
 		return ev.write(op, fin, payload)
 	}
@@ -48,7 +54,7 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, payload []byte, deadl
 			return err
 		}
 	}
-	h := frame.Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
+	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
 	if !c.isServer {
 		h.Masked = true
 		k := rand.Uint32()
@@ -134,7 +140,7 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	}
 	err := c.writeErr
 	if err == nil {
-		err = c.writeFrameLocked(frame.Opcode(messageType), true, data, deadlineNanos(deadline))
+		err = c.writeFrameLocked(frame.Opcode(messageType), true, 0, data, deadlineNanos(deadline))
 		if err != nil {
 			c.writeErr = hideTempErr(err)
 			err = c.writeErr
@@ -162,8 +168,27 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	if c.writer != nil {
 		c.writer.closeLocked()
 	}
-	err := c.writeFrame(frame.Opcode(messageType), true, data, c.writeDeadline)
+	var err error
+	if c.deflate && c.compressWrite && isData(messageType) && c.ev.Load() == nil {
+		err = c.writeCompressed(frame.Opcode(messageType), data)
+	} else {
+		err = c.writeFrame(frame.Opcode(messageType), true, data, c.writeDeadline)
+	}
 	c.msgMu.Unlock()
+	return err
+}
+
+// writeCompressed sends data as one permessage-deflate message. Called
+// with msgMu held.
+func (c *Conn) writeCompressed(op frame.Opcode, data []byte) error {
+	b := getBuf(len(data) + 64)
+	z, err := frame.AppendDeflate((*b)[:0], data, int(c.compressLevel))
+	if err == nil {
+		err = c.writeFrameRsv(op, true, frame.Rsv1, z, c.writeDeadline)
+	}
+	if cap(z) == cap(*b) {
+		putBuf(b)
+	}
 	return err
 }
 
@@ -191,6 +216,7 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 		return nil, err
 	}
 	w := &messageWriter{c: c, op: frame.Opcode(messageType)}
+	w.compress = c.deflate && c.compressWrite && isData(messageType) && c.ev.Load() == nil
 	c.writer = w
 	return w, nil
 }
@@ -206,6 +232,8 @@ type messageWriter struct {
 	pos    int
 	closed bool
 	err    error
+
+	compress bool // sent whole, compressed, at Close
 }
 
 func (w *messageWriter) buffer() []byte {
@@ -260,7 +288,7 @@ func (w *messageWriter) flush(payload []byte, final bool) error {
 // frame, or, on an evented connection (whose engine sends whole messages),
 // grows the buffer.
 func (w *messageWriter) spill() error {
-	if w.c.ev.Load() == nil {
+	if w.c.ev.Load() == nil && !w.compress {
 		return w.flush(w.buf[:w.pos], false)
 	}
 	nb := make([]byte, 2*len(w.buf))
@@ -279,7 +307,7 @@ func (w *messageWriter) write(p []byte) (int, error) {
 	}
 	nn := len(p)
 	buf := w.buffer()
-	if w.pos == 0 && len(p) >= 2*len(buf) && (w.op.IsData() || w.op == frame.OpContinuation) && w.c.ev.Load() == nil {
+	if w.pos == 0 && len(p) >= 2*len(buf) && (w.op.IsData() || w.op == frame.OpContinuation) && w.c.ev.Load() == nil && !w.compress {
 		// A large write goes out as one frame, without a copy.
 		if err := w.flush(p, false); err != nil {
 			return 0, err
@@ -368,9 +396,12 @@ func (w *messageWriter) closeLocked() error {
 		return errWriteClosed
 	}
 	var err error
-	if w.buf != nil {
+	switch {
+	case w.compress && w.err == nil:
+		err = w.c.writeCompressed(w.op, w.buf[:w.pos])
+	case w.buf != nil:
 		err = w.flush(w.buf[:w.pos], true)
-	} else {
+	default:
 		err = w.flush(nil, true)
 	}
 	w.closed = true

@@ -219,28 +219,13 @@ func (c *Conn) writeBuilt(op frame.Opcode, buf *bytebufferpool.ByteBuffer) error
 	}
 	start := frame.MaxHeaderSize - h.Size()
 	frame.PutHeader(buf.B[start:], h)
-	wire := buf.B[start:]
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.canSend(); err != nil {
-		return err
-	}
-	st := &c.loop.stats
-	if c.out != nil {
-		if len(c.out.B)-c.outOff >= c.loop.eng.queueLimit {
-			st.queueFull.Add(1)
-			return ErrWriteQueueFull
-		}
-		c.countOut(op, frame.Rsv1)
-		c.out.B = append(c.out.B, wire...)
-		return nil
-	}
-	c.countOut(op, frame.Rsv1)
-	return c.send(wire, nil)
+	return c.writeWire(op, frame.Rsv1, buf.B[start:])
 }
 
-// inflated inflates a complete compressed message and delivers it.
+// inflated inflates a complete compressed message and delivers it. The
+// connection's own read limit and UTF-8 setting apply to the inflated
+// message as the parser applies them to an uncompressed one (AdoptWith
+// may give a connection a limit other than the Config's).
 // Loop goroutine only.
 func (c *Conn) inflated(op frame.Opcode, data []byte) {
 	l := c.loop
@@ -248,7 +233,7 @@ func (c *Conn) inflated(op frame.Opcode, data []byte) {
 	if out == nil {
 		out = new(inflateBuf)
 	}
-	limit := l.eng.cfg.maxMessageSize()
+	limit := c.parser.MaxMessageSize
 	var err error
 	if ctx := c.takeover(c.dfl.Load() & dInflateKeep); ctx != nil { // nil once closed
 		if ctx.inf == nil { // loop goroutine only, like all of inflation
@@ -258,7 +243,7 @@ func (c *Conn) inflated(op frame.Opcode, data []byte) {
 	} else {
 		out.b, err = frame.AppendInflate(out.b[:0], data, limit)
 	}
-	if err == nil && op == frame.OpText && !frame.ValidUTF8(out.b) {
+	if err == nil && op == frame.OpText && !c.parser.SkipUTF8 && !frame.ValidUTF8(out.b) {
 		err = frame.ErrInvalidUTF8
 	}
 	if err != nil {

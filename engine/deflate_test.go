@@ -819,3 +819,75 @@ func TestDeflateAdopt(t *testing.T) {
 	p.sendCompressed(frame.OpText, msg, 512)
 	p.expectMessage(frame.OpText, msg, true)
 }
+
+// TestDeflateAdoptLimit: a connection adopted with its own MaxMessageSize
+// holds compressed messages to that limit once inflated, not to the
+// engine's: a message inflating past it is refused with 1009, and one
+// within it is delivered even though it is past the engine's limit.
+func TestDeflateAdoptLimit(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		engine    int64 // Config.MaxMessageSize
+		conn      int64 // AdoptOptions.MaxMessageSize
+		refuse    bool
+		msgLength int
+	}{
+		{"tighter", 64 << 10, 1000, true, 3000},
+		{"looser", 1000, 64 << 10, false, 3000},
+		{"unlimited", 1000, -1, false, 3000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := echoConfig()
+			cfg.MaxMessageSize = c.engine
+			cfg.Compression.Threshold = -1
+			e, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			up := upgrade.Server{CheckOriginHTTP: func(*http.Request) bool { return true }, Deflate: &upgrade.DeflatePolicy{}}
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				nc, rw, res, err := up.UpgradeHTTP(w, r, nil)
+				if err != nil {
+					t.Errorf("UpgradeHTTP: %v", err)
+					return
+				}
+				buffered, _ := rw.Reader.Peek(rw.Reader.Buffered())
+				if _, err := e.AdoptWith(nc, buffered, res, &AdoptOptions{MaxMessageSize: c.conn}); err != nil {
+					t.Errorf("AdoptWith: %v", err)
+				}
+			}))
+			defer hs.Close()
+			p, res := peerClient(t, hs.Listener.Addr().String(), DeflateOffer)
+			if !res.Deflate {
+				t.Fatal("UpgradeHTTP declined")
+			}
+			msg := deflatePayload("json", c.msgLength)
+			// Small compressed frames: the parser's bound on compressed
+			// bytes is not what is tested.
+			p.sendCompressed(frame.OpText, msg, 100)
+			if c.refuse {
+				p.expectClose(frame.CloseMessageTooBig)
+			} else {
+				p.expectMessage(frame.OpText, msg, true)
+			}
+		})
+	}
+}
+
+// TestDeflateSkipUTF8: Config.SkipUTF8 covers compressed text messages as
+// it covers uncompressed ones: invalid UTF-8 is delivered, not refused.
+func TestDeflateSkipUTF8(t *testing.T) {
+	cfg := deflateServerConfig()
+	cfg.SkipUTF8 = true
+	_, addr := startEngine(t, cfg)
+	p, res := peerClient(t, addr, DeflateOffer)
+	if !res.Deflate {
+		t.Fatal("declined")
+	}
+	msg := []byte("ok \xff\xfe not UTF-8")
+	p.write(p.frames(frame.OpText, 0, msg, 0))
+	p.expectMessage(frame.OpText, msg, true)
+	p.sendCompressed(frame.OpText, msg, 0)
+	p.expectMessage(frame.OpText, msg, true)
+}

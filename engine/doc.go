@@ -86,9 +86,12 @@
 // costs what an uncompressed one costs. Context takeover, when the peer
 // keeps its context, costs a 32 KiB window and a decompressor (about
 // 76 KiB) per connection; keeping one's own (Compression.ContextTakeover)
-// a compressor of about 1 MiB. Config.MaxMessageSize applies to the
+// a compressor of about 1 MiB. The connection's read limit
+// (Config.MaxMessageSize, or AdoptOptions.MaxMessageSize) applies to the
 // inflated size: inflating stops as soon as it is passed (1009), whatever
-// the compression ratio. Corrupt compressed data fails with 1007, RSV1
+// the compression ratio; Config.SkipUTF8 covers inflated text too.
+// Inflating a large message allocates a few small tables inside
+// compress/flate (see frame.Inflater.Append); everything else is pooled. Corrupt compressed data fails with 1007, RSV1
 // on a continuation or control frame, or without negotiation, with 1002.
 //
 // # Closing

@@ -303,38 +303,34 @@ func (c *Conn) WritePrepared(pm *Prepared) error {
 		if c.client() {
 			return c.writeFrameRsv(pm.op, frame.Rsv1, z.payload)
 		}
-		return c.writeWire(z.wire, true)
+		return c.writeWire(pm.op, frame.Rsv1, z.wire)
 	}
 	if c.client() {
 		return c.writeFrame(pm.op, pm.payload, false, nil)
 	}
-	return c.writeWire(pm.wire, false)
+	return c.writeWire(pm.op, 0, pm.wire)
 }
 
-// writeWire sends a whole unmasked frame, framed beforehand.
-func (c *Conn) writeWire(wire []byte, compressed bool) error {
+// writeWire sends wire, one whole frame of type op with reserved bits rsv,
+// framed (and, from a client, masked) beforehand, or queues it behind
+// what is queued already. It is the path of every frame built outside the
+// connection's lock: Prepared frames and compressed messages.
+func (c *Conn) writeWire(op frame.Opcode, rsv uint8, wire []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.canSend(); err != nil {
 		return err
 	}
-	st := &c.loop.stats
 	if c.out != nil {
 		if len(c.out.B)-c.outOff >= c.loop.eng.queueLimit {
-			st.queueFull.Add(1)
+			c.loop.stats.queueFull.Add(1)
 			return ErrWriteQueueFull
 		}
-		st.msgsOut.Add(1)
-		if compressed {
-			st.compressedOut.Add(1)
-		}
+		c.countOut(op, rsv)
 		c.out.B = append(c.out.B, wire...)
 		return nil
 	}
-	st.msgsOut.Add(1)
-	if compressed {
-		st.compressedOut.Add(1)
-	}
+	c.countOut(op, rsv)
 	return c.send(wire, nil)
 }
 

@@ -1,0 +1,71 @@
+package websocket
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+)
+
+// TestCompression negotiates permessage-deflate between a compat server
+// and a compat client, both with EnableCompression, and echoes messages
+// (compressible and not, whole and streamed) through a blocking and an
+// evented server.
+func TestCompression(t *testing.T) {
+	for _, evented := range []bool{false, true} {
+		u := &Upgrader{EnableCompression: true}
+		var s interface{ Close() }
+		var url string
+		if evented {
+			hs, _ := eventedEchoServerWith(t, u)
+			s, url = hs, wsURL(hs)
+		} else {
+			hs := newServer(t, u, echoStream)
+			s, url = hs, wsURL(hs)
+		}
+		_ = s
+		d := Dialer{EnableCompression: true}
+		c, resp, err := d.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Header.Get("Sec-Websocket-Extensions"); got != "permessage-deflate; server_no_context_takeover; client_no_context_takeover" {
+			t.Fatalf("evented=%v: extensions %q", evented, got)
+		}
+		if !c.deflate {
+			t.Fatal("client did not enable deflate")
+		}
+		msgs := [][]byte{nil, []byte("hello"), bytes.Repeat([]byte("compress me "), 10000), payload(100000)}
+		for i, m := range msgs {
+			if i%2 == 1 {
+				c.EnableWriteCompression(false)
+			} else {
+				c.EnableWriteCompression(true)
+			}
+			if err := c.WriteMessage(BinaryMessage, m); err != nil {
+				t.Fatal(err)
+			}
+			if _, p, err := c.ReadMessage(); err != nil || !bytes.Equal(p, m) {
+				t.Fatalf("evented=%v message %d: %d bytes, %v", evented, i, len(p), err)
+			}
+			w, _ := c.NextWriter(TextMessage)
+			w.Write(m[:len(m)/2])
+			w.Write(m[len(m)/2:])
+			w.Close()
+			if _, p, err := c.ReadMessage(); err != nil || !bytes.Equal(p, m) {
+				t.Fatalf("evented=%v streamed message %d: %d bytes, %v", evented, i, len(p), err)
+			}
+		}
+		c.Close()
+	}
+	// Without EnableCompression on the client, nothing is negotiated.
+	hs := newServer(t, &Upgrader{EnableCompression: true}, echo)
+	c, resp, err := DefaultDialer.Dial(wsURL(hs), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if resp.Header.Get("Sec-Websocket-Extensions") != "" || c.deflate {
+		t.Fatal("compression negotiated without an offer")
+	}
+	_ = http.StatusOK
+}
