@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"compress/flate"
+	"io"
 	"math/rand/v2"
 	"testing"
 )
@@ -63,6 +64,19 @@ func FuzzMaxDistance(f *testing.F) {
 	f.Add([]byte{0, 0, 0xff, 0xff})
 	f.Add(append(newDeflater(false).deflate(corpusHTML()[:4096]), tail...))
 	f.Fuzz(func(t *testing.T, p []byte) {
-		maxDistance(p) // must not panic or hang
+		dist, size, err := walkDeflate(p) // must not panic or hang
+		// Where compress/flate inflates p to its final block, the walk
+		// must agree on the output's length, and no back-reference may
+		// reach before the start.
+		out, ferr := io.ReadAll(flate.NewReader(bytes.NewReader(p)))
+		if ferr != nil {
+			return
+		}
+		if err != nil {
+			t.Fatalf("flate inflates %d bytes, the walk fails: %v", len(out), err)
+		}
+		if size != len(out) || dist > size || dist > 32768 {
+			t.Fatalf("walk: %d bytes, distance up to %d; flate: %d bytes", size, dist, len(out))
+		}
 	})
 }
