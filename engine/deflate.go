@@ -186,7 +186,7 @@ func (c *Conn) writeCompressed(op frame.Opcode, data []byte, d uint32) error {
 	buf.B = append(buf.B[:0], headroom[:]...)
 	level := c.level(d)
 	var err error
-	if ctx := c.takeover(d); d&dCompressKeep != 0 && ctx != nil {
+	if ctx := c.takeover(d & dCompressKeep); ctx != nil { // nil once closed
 		ctx.mu.Lock()
 		if ctx.comp == nil || ctx.comp.Level() != level {
 			ctx.comp, _ = frame.NewCompressor(level, true)
