@@ -100,11 +100,20 @@ type Config struct {
 	SkipUTF8 bool
 
 	// OnOpen is called once the handshake is done, before any message.
+	//
+	// OnOpen and the handlers below run on the connection's loop
+	// goroutine, or on a worker when Workers is set; those of one
+	// connection run one at a time, in order. A handler that blocks on a
+	// loop stalls every connection of that loop: hand slow work to another
+	// goroutine, or set Workers.
 	OnOpen func(c *Conn)
 
 	// OnMessage is called for each complete data message: op is
-	// frame.OpText (valid UTF-8, checked) or frame.OpBinary. data is valid
-	// only during the call.
+	// frame.OpText (valid UTF-8, checked unless SkipUTF8 is set) or
+	// frame.OpBinary; a compressed message arrives inflated. data is valid
+	// only during the call (it may be the loop's read buffer): copy what
+	// must outlive it. Writing data back (WriteMessage) during the call is
+	// safe, as WriteMessage does not retain it.
 	OnMessage func(c *Conn, op frame.Opcode, data []byte)
 
 	// OnPing is called for each ping, after the automatic pong unless
