@@ -39,7 +39,7 @@ func (c *Conn) SetCompressionLevel(level int) error {
 		return errors.New("websocket: invalid compression level")
 	}
 	c.msgMu.Lock()
-	c.compressLevel = level
+	c.compressLevel = int8(level)
 	c.msgMu.Unlock()
 	return nil
 }

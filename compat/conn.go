@@ -36,80 +36,157 @@ const (
 type Conn struct {
 	conn        net.Conn
 	raw         syscall.RawConn // set when reads can wait without a buffer
-	isServer    bool
 	subprotocol string
 
-	// Write side. msgMu orders data messages and guards writer and
-	// writeDeadline; wmu puts one frame at a time on the wire and guards
-	// the fields after it.
+	// Write side. msgMu orders data messages and guards writer,
+	// writeDeadline and the compression settings; wmu puts one frame at a
+	// time on the wire and guards writeErr and connDeadline.
 	msgMu         sync.Mutex
-	writer        *messageWriter
-	writeDeadline time.Time
 	wmu           sync.Mutex
+	writer        *messageWriter
+	writeDeadline int64 // UnixNano; 0 means none
+	connDeadline  int64 // the write deadline last set on conn, as writeDeadline
 	writeErr      error
-	connDeadline  time.Time // the write deadline last set on conn
-	writeBufSize  int
 	writePool     BufferPool
+	writeBufSize  int32
+	compressLevel int8
 	compressWrite bool
-	compressLevel int
+	isServer      bool
 
-	// Read side: owned by the goroutine calling the read methods.
-	p           frame.Parser
-	rbuf        *[]byte // pooled; nil while nothing is buffered (raw mode)
-	rpos, rend  int
-	readBufSize int
-	cur         []byte // payload of the current data fragment not yet read
-	curEnd      bool   // cur's fragment ends its message
-	inMsg       bool   // a data message has begun and has not been read to its end
-	readSeq     uint64 // incremented by each NextReader/ReadMessage: older readers return io.EOF
-	readErr     error
-	readers     []messageReader // handed out one by one (see newReader)
-	ctl         []byte          // a control frame's payload split across reads
+	// Read side: owned by the goroutine calling the read methods; dropped
+	// by ServeEvents.
+	rs      *readState
+	readErr error
 
-	handlePing  func(appData string) error
-	handlePong  func(appData string) error
-	handleClose func(code int, text string) error
-
-	// Results of rawRead, the callback given to raw.Read.
-	rawFn  func(fd uintptr) bool
-	rawN   int
-	rawErr error
+	h *handlers // the handlers set by the application; nil for the defaults
 
 	ev atomic.Pointer[evented] // set once ServeEvents hands the connection to an engine
+}
+
+// handlers are the control message handlers an application set.
+type handlers struct {
+	ping, pong func(appData string) error
+	close      func(code int, text string) error
+}
+
+func (c *Conn) handlers() *handlers {
+	if c.h == nil {
+		c.h = new(handlers)
+	}
+	return c.h
+}
+
+func (c *Conn) pingH() func(string) error {
+	if c.h == nil {
+		return nil
+	}
+	return c.h.ping
+}
+
+func (c *Conn) pongH() func(string) error {
+	if c.h == nil {
+		return nil
+	}
+	return c.h.pong
+}
+
+func (c *Conn) closeH() func(int, string) error {
+	if c.h == nil {
+		return nil
+	}
+	return c.h.close
+}
+
+// readState is the state of the blocking read methods.
+type readState struct {
+	p       frame.Parser
+	rbuf    *[]byte                     // pooled; nil while nothing is buffered (raw mode)
+	cur     []byte                      // payload of the current data fragment not yet read
+	readers *[readerBlock]messageReader // handed out one by one (see newReader)
+	ctl     *ctlBuf                     // a control frame's payload split across reads
+	rawFn   func(fd uintptr) bool
+	rawErr  error
+
+	rpos, rend  int32
+	curLo       int32 // the current data fragment's unread bytes: rbuf[curLo:curHi]
+	curHi       int32
+	readBufSize int32
+	nextReader  uint8
+	readSeq     uint32  // incremented by each NextReader/ReadMessage: older readers return io.EOF
+	curEnd      bool    // cur's fragment ends its message
+	inMsg       bool    // a data message has begun and has not been read to its end
+	peek        bool    // rawRead's next call is the first of a wait
+	peekByte    [1]byte // where the peek would put a byte (it never does: MSG_PEEK)
+}
+
+// ctlBuf collects a control frame's payload when it arrives in pieces.
+type ctlBuf struct {
+	b [maxControlPayload]byte
+	n int
+}
+
+// deadlineNanos returns t as Unix nanoseconds, 0 for the zero time.
+func deadlineNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// connAndReader allocates a blocking connection and its read state
+// together.
+type connAndReader struct {
+	c  Conn
+	rs readState
 }
 
 // newConn wraps nc. leftover holds bytes already read from nc after the
 // handshake (the peer's first frames); it is copied.
 func newConn(nc net.Conn, isServer bool, readBufSize, writeBufSize int, pool BufferPool, leftover []byte) *Conn {
+	return newConnFor(nc, isServer, readBufSize, writeBufSize, pool, leftover, false)
+}
+
+// newConnFor is newConn; forEvents allocates the read state apart, so that
+// ServeEvents can free it.
+func newConnFor(nc net.Conn, isServer bool, readBufSize, writeBufSize int, pool BufferPool, leftover []byte, forEvents bool) *Conn {
 	if readBufSize <= 0 {
 		readBufSize = defaultReadBufferSize
 	}
 	if readBufSize < 256 {
 		readBufSize = 256
 	}
+	if readBufSize > 1<<20 {
+		readBufSize = 1 << 20
+	}
 	if writeBufSize <= 0 {
 		writeBufSize = defaultWriteBufferSize
 	}
-	c := &Conn{
-		conn:          nc,
-		isServer:      isServer,
-		readBufSize:   readBufSize,
-		writeBufSize:  writeBufSize,
-		writePool:     pool,
-		compressLevel: defaultCompressionLevel,
+	var c *Conn
+	if forEvents {
+		c = &Conn{rs: &readState{}}
+	} else {
+		a := &connAndReader{}
+		c = &a.c
+		c.rs = &a.rs
 	}
-	c.p.Client = !isServer
-	c.p.SkipUTF8 = true // gorilla/websocket leaves text validation to the application
+	c.conn = nc
+	c.isServer = isServer
+	c.rs.readBufSize = int32(readBufSize)
+	c.writeBufSize = int32(writeBufSize)
+	c.writePool = pool
+	c.compressLevel = defaultCompressionLevel
+	c.rs.p.Client = !isServer
+	c.rs.p.SkipUTF8 = true // gorilla/websocket leaves text validation to the application
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
 		if rc, err := nc.(syscall.Conn).SyscallConn(); err == nil {
 			c.raw = rc
-			c.rawFn = c.rawRead
+			c.rs.rawFn = c.rawRead
 		}
 	}
 	if len(leftover) > 0 {
-		c.rbuf = getBuf(max(len(leftover), readBufSize))
-		c.rend = copy(*c.rbuf, leftover)
+		c.rs.rbuf = getBuf(max(len(leftover), readBufSize))
+		c.rs.rend = int32(copy(*c.rs.rbuf, leftover))
 	}
 	return c
 }
@@ -154,7 +231,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadlin
 // writes will not time out.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.msgMu.Lock()
-	c.writeDeadline = t
+	c.writeDeadline = deadlineNanos(t)
 	c.msgMu.Unlock()
 	return nil
 }
@@ -167,13 +244,15 @@ func (c *Conn) SetReadLimit(limit int64) {
 	if limit < 0 {
 		limit = 0
 	}
-	c.p.MaxMessageSize = limit
+	if c.rs != nil { // nil once ServeEvents has taken the reads
+		c.rs.p.MaxMessageSize = limit
+	}
 }
 
 // CloseHandler returns the current close handler.
 func (c *Conn) CloseHandler() func(code int, text string) error {
-	if c.handleClose != nil {
-		return c.handleClose
+	if c.closeH() != nil {
+		return c.closeH()
 	}
 	return c.defaultCloseHandler
 }
@@ -193,7 +272,9 @@ func (c *Conn) CloseHandler() func(code int, text string) error {
 // normal error handling; a close handler is for applications that must do
 // something before the close message is answered.
 func (c *Conn) SetCloseHandler(h func(code int, text string) error) {
-	c.handleClose = h
+	if h != nil || c.h != nil {
+		c.handlers().close = h
+	}
 }
 
 func (c *Conn) defaultCloseHandler(code int, text string) error {
@@ -203,8 +284,8 @@ func (c *Conn) defaultCloseHandler(code int, text string) error {
 
 // PingHandler returns the current ping handler.
 func (c *Conn) PingHandler() func(appData string) error {
-	if c.handlePing != nil {
-		return c.handlePing
+	if c.pingH() != nil {
+		return c.pingH()
 	}
 	return c.defaultPingHandler
 }
@@ -216,7 +297,9 @@ func (c *Conn) PingHandler() func(appData string) error {
 // The handler function is called from the NextReader, ReadMessage and
 // message reader Read methods.
 func (c *Conn) SetPingHandler(h func(appData string) error) {
-	c.handlePing = h
+	if h != nil || c.h != nil {
+		c.handlers().ping = h
+	}
 }
 
 func (c *Conn) defaultPingHandler(message string) error {
@@ -232,8 +315,8 @@ func (c *Conn) defaultPingHandler(message string) error {
 
 // PongHandler returns the current pong handler.
 func (c *Conn) PongHandler() func(appData string) error {
-	if c.handlePong != nil {
-		return c.handlePong
+	if c.pongH() != nil {
+		return c.pongH()
 	}
 	return defaultPongHandler
 }
@@ -247,7 +330,9 @@ func defaultPongHandler(string) error { return nil }
 // The handler function is called from the NextReader, ReadMessage and
 // message reader Read methods.
 func (c *Conn) SetPongHandler(h func(appData string) error) {
-	c.handlePong = h
+	if h != nil || c.h != nil {
+		c.handlers().pong = h
+	}
 }
 
 var _ io.Reader = (*messageReader)(nil)

@@ -3,8 +3,10 @@ package websocket
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/lullws/lull/engine"
 	"github.com/lullws/lull/frame"
@@ -40,7 +42,8 @@ var errEvented = errors.New("websocket: the connection's reads are served by Ser
 type evented struct {
 	ec     *engine.Conn
 	events Events
-	failed error // a handler's error, reported to OnClose
+	failed error        // a handler's error, reported to OnClose
+	conn   detachedConn // what NetConn returns from then on
 }
 
 var (
@@ -76,8 +79,8 @@ func onEventMessage(ec *engine.Conn, op frame.Opcode, data []byte) {
 func onEventPing(ec *engine.Conn, data []byte) {
 	c := ec.UserData().(*Conn)
 	var err error
-	if c.handlePing != nil {
-		err = c.handlePing(string(data))
+	if c.pingH() != nil {
+		err = c.pingH()(string(data))
 	} else {
 		err = ec.Pong(data)
 		if err == engine.ErrClosed || err == engine.ErrWriteQueueFull {
@@ -91,8 +94,8 @@ func onEventPing(ec *engine.Conn, data []byte) {
 
 func onEventPong(ec *engine.Conn, data []byte) {
 	c := ec.UserData().(*Conn)
-	if c.handlePong != nil {
-		if err := c.handlePong(string(data)); err != nil {
+	if c.pongH() != nil {
+		if err := c.pongH()(string(data)); err != nil {
 			c.ev.Load().fail(ec, err)
 		}
 	}
@@ -108,10 +111,10 @@ func onEventClose(ec *engine.Conn, err error) {
 		var fe *frame.Error
 		switch {
 		case errors.As(err, &ce):
-			if ce.Remote && c.handleClose != nil {
+			if ce.Remote && c.closeH() != nil {
 				// The engine has already answered; the handler still
 				// sees the close message.
-				if herr := c.handleClose(int(ce.Code), ce.Reason); herr != nil {
+				if herr := c.closeH()(int(ce.Code), ce.Reason); herr != nil {
 					err = herr
 					break
 				}
@@ -207,7 +210,7 @@ func (c *Conn) ServeEvents(events Events) error {
 	if c.readErr != nil {
 		return c.readErr
 	}
-	if c.inMsg || !c.p.AtBoundary() {
+	if c.rs == nil || c.rs.inMsg || !c.rs.p.AtBoundary() {
 		return errors.New("websocket: ServeEvents called in the middle of a message")
 	}
 	if c.raw == nil {
@@ -227,10 +230,10 @@ func (c *Conn) ServeEvents(events Events) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var buffered []byte
-	if c.rbuf != nil {
-		buffered = (*c.rbuf)[c.rpos:c.rend]
+	if c.rs.rbuf != nil {
+		buffered = (*c.rs.rbuf)[c.rs.rpos:c.rs.rend]
 	}
-	limit := c.p.MaxMessageSize
+	limit := c.rs.p.MaxMessageSize
 	if limit == 0 {
 		limit = -1
 	}
@@ -238,9 +241,9 @@ func (c *Conn) ServeEvents(events Events) error {
 	c.ev.Store(ev)
 	ec, err := e.AdoptWith(c.conn, buffered, upgrade.Result{Subprotocol: c.subprotocol},
 		&engine.AdoptOptions{Client: !c.isServer, UserData: c, MaxMessageSize: limit})
-	if c.rbuf != nil {
-		putBuf(c.rbuf)
-		c.rbuf, c.rpos, c.rend = nil, 0, 0
+	if c.rs.rbuf != nil {
+		putBuf(c.rs.rbuf)
+		c.rs.rbuf, c.rs.rpos, c.rs.rend = nil, 0, 0
 	}
 	if err != nil {
 		c.ev.Store(nil)
@@ -248,8 +251,48 @@ func (c *Conn) ServeEvents(events Events) error {
 		return err
 	}
 	ev.ec = ec
+	// The engine owns the socket now: keep only what the methods that
+	// remain need.
+	d := &ev.conn
+	d.ec = ec
+	if _, ok := c.conn.(*net.TCPConn); !ok {
+		d.laddr, d.raddr = c.conn.LocalAddr(), c.conn.RemoteAddr()
+	}
+	c.conn = d
+	c.raw = nil
+	c.rs = nil
 	return nil
 }
+
+// detachedConn stands for the net.Conn of a connection handed to the
+// engine (NetConn returns it): it reports the addresses (the engine's, for
+// TCP), and reading or writing it fails.
+type detachedConn struct {
+	ec           *engine.Conn
+	laddr, raddr net.Addr // kept for Unix sockets
+}
+
+var errDetached = errors.New("websocket: the connection's socket belongs to lull's event loops (ServeEvents)")
+
+func (d *detachedConn) Read([]byte) (int, error)  { return 0, errDetached }
+func (d *detachedConn) Write([]byte) (int, error) { return 0, errDetached }
+func (d *detachedConn) Close() error              { return nil }
+func (d *detachedConn) LocalAddr() net.Addr {
+	if d.laddr != nil {
+		return d.laddr
+	}
+	return net.TCPAddrFromAddrPort(d.ec.LocalAddr())
+}
+
+func (d *detachedConn) RemoteAddr() net.Addr {
+	if d.raddr != nil {
+		return d.raddr
+	}
+	return net.TCPAddrFromAddrPort(d.ec.RemoteAddr())
+}
+func (d *detachedConn) SetDeadline(time.Time) error      { return nil }
+func (d *detachedConn) SetReadDeadline(time.Time) error  { return nil }
+func (d *detachedConn) SetWriteDeadline(time.Time) error { return nil }
 
 // serveBlocking delivers a blocking connection's messages to events.
 func (c *Conn) serveBlocking(events Events) {
@@ -271,7 +314,7 @@ func (c *Conn) serveBlocking(events Events) {
 // UpgradeEvented upgrades the HTTP server connection to the WebSocket
 // protocol, as Upgrade does, and hands it to ServeEvents.
 func (u *Upgrader) UpgradeEvented(w http.ResponseWriter, r *http.Request, responseHeader http.Header, events Events) (*Conn, error) {
-	c, err := u.Upgrade(w, r, responseHeader)
+	c, err := u.upgrade(w, r, responseHeader, true)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -120,6 +121,9 @@ func TestEventedClientAndDrop(t *testing.T) {
 	}
 	if _, _, err := c.ReadMessage(); err != errEvented {
 		t.Fatalf("ReadMessage on an evented connection: %v", err)
+	}
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); !ok || a.Port == 0 || c.LocalAddr() == nil {
+		t.Fatalf("RemoteAddr %v, LocalAddr %v", c.RemoteAddr(), c.LocalAddr())
 	}
 	for _, m := range []string{"one", "two"} {
 		if err := c.WriteMessage(TextMessage, []byte(m)); err != nil {

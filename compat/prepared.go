@@ -53,9 +53,8 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 	c.wmu.Lock()
 	err := c.writeErr
 	if err == nil {
-		if !deadline.Equal(c.connDeadline) {
-			err = c.conn.SetWriteDeadline(deadline)
-			c.connDeadline = deadline
+		if deadline != c.connDeadline {
+			err = c.setConnWriteDeadline(deadline)
 		}
 		if err == nil {
 			_, err = c.conn.Write(pm.server)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/lullws/lull/compat/internal/hooks"
 	"github.com/lullws/lull/frame"
@@ -17,32 +18,50 @@ import (
 // socket has into a pooled buffer and reports false (wait for readability)
 // when it has nothing, so that a goroutine waiting for a message holds no
 // buffer.
+//
+// The first call of a wait peeks at the socket with no buffer: a goroutine
+// that finds nothing to read parks having taken no buffer from the pool,
+// which keeps both its memory and its stack small while idle.
 func (c *Conn) rawRead(fd uintptr) bool {
-	b := c.rbuf
+	if c.rs.peek && c.rs.rbuf == nil {
+		c.rs.peek = false
+		for {
+			_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.rs.peekByte)), 1,
+				syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+			if e == syscall.EINTR {
+				continue
+			}
+			if e == syscall.EAGAIN {
+				return false
+			}
+			break // data, EOF or an error: the read below reports it
+		}
+	}
+	b := c.rs.rbuf
 	if b == nil {
-		b = getBuf(c.readBufSize)
+		b = getBuf(int(c.rs.readBufSize))
 	}
 	for {
-		n, err := syscall.Read(int(fd), (*b)[c.rend:])
+		n, err := syscall.Read(int(fd), (*b)[c.rs.rend:])
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			if c.rbuf == nil {
+			if c.rs.rbuf == nil {
 				putBuf(b)
 			}
 			return false
 		case err != nil:
-			c.rawErr = &net.OpError{Op: "read", Net: c.conn.LocalAddr().Network(),
+			c.rs.rawErr = &net.OpError{Op: "read", Net: c.conn.LocalAddr().Network(),
 				Source: c.conn.LocalAddr(), Addr: c.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
 		case n == 0:
-			c.rawErr = io.EOF
+			c.rs.rawErr = io.EOF
 		default:
-			c.rbuf = b
-			c.rawN = n
+			c.rs.rbuf = b
+			c.rs.rend = int32(n)
 			return true
 		}
-		if c.rbuf == nil {
+		if c.rs.rbuf == nil {
 			putBuf(b)
 		}
 		return true
@@ -52,29 +71,29 @@ func (c *Conn) rawRead(fd uintptr) bool {
 // fill reads more bytes from the connection once every buffered byte has
 // been consumed.
 func (c *Conn) fill() error {
-	c.rpos, c.rend = 0, 0
+	c.rs.rpos, c.rs.rend = 0, 0
 	if c.raw != nil {
-		if c.rbuf != nil {
-			putBuf(c.rbuf) // hold nothing while waiting
-			c.rbuf = nil
+		if c.rs.rbuf != nil {
+			putBuf(c.rs.rbuf) // hold nothing while waiting
+			c.rs.rbuf = nil
 		}
-		c.rawN, c.rawErr = 0, nil
-		if err := c.raw.Read(c.rawFn); err != nil {
+		c.rs.rawErr = nil
+		c.rs.peek = true
+		if err := c.raw.Read(c.rs.rawFn); err != nil {
 			return err
 		}
-		if c.rawErr != nil {
-			return c.rawErr
+		if c.rs.rawErr != nil {
+			return c.rs.rawErr
 		}
-		c.rend = c.rawN
 		return nil
 	}
-	if c.rbuf == nil {
-		c.rbuf = getBuf(c.readBufSize)
+	if c.rs.rbuf == nil {
+		c.rs.rbuf = getBuf(int(c.rs.readBufSize))
 	}
 	for {
-		n, err := c.conn.Read((*c.rbuf)[:c.readBufSize])
+		n, err := c.conn.Read((*c.rs.rbuf)[:c.rs.readBufSize])
 		if n > 0 {
-			c.rend = n
+			c.rs.rend = int32(n)
 			return nil // a sticky error comes back on the next Read
 		}
 		if err != nil {
@@ -86,10 +105,10 @@ func (c *Conn) fill() error {
 // releaseReadBuffer gives the read buffer back once nothing in it is
 // pending.
 func (c *Conn) releaseReadBuffer() {
-	if c.rbuf != nil && c.rpos == c.rend && len(c.cur) == 0 {
-		putBuf(c.rbuf)
-		c.rbuf = nil
-		c.rpos, c.rend = 0, 0
+	if c.rs.rbuf != nil && c.rs.rpos == c.rs.rend && c.rs.curLo == c.rs.curHi {
+		putBuf(c.rs.rbuf)
+		c.rs.rbuf = nil
+		c.rs.rpos, c.rs.rend = 0, 0
 	}
 }
 
@@ -97,7 +116,7 @@ func (c *Conn) releaseReadBuffer() {
 // frames before it.
 func (c *Conn) next() (frame.Fragment, error) {
 	for {
-		if c.rpos == c.rend {
+		if c.rs.rpos == c.rs.rend {
 			if err := c.fill(); err != nil {
 				if err == io.EOF {
 					return frame.Fragment{}, errUnexpectedEOF
@@ -105,14 +124,14 @@ func (c *Conn) next() (frame.Fragment, error) {
 				return frame.Fragment{}, hideTempErr(err)
 			}
 		}
-		start := c.rpos
-		f, n, ok, err := c.p.Next((*c.rbuf)[c.rpos:c.rend])
-		c.rpos += n
+		start := c.rs.rpos
+		f, n, ok, err := c.rs.p.Next((*c.rs.rbuf)[c.rs.rpos:c.rs.rend])
+		c.rs.rpos += int32(n)
 		if err != nil {
-			return frame.Fragment{}, c.protocolError(err, (*c.rbuf)[start:c.rend])
+			return frame.Fragment{}, c.protocolError(err, (*c.rs.rbuf)[start:c.rs.rend])
 		}
 		if !ok {
-			c.rpos = c.rend
+			c.rs.rpos = c.rs.rend
 			continue
 		}
 		if f.Opcode.IsControl() {
@@ -129,35 +148,36 @@ func (c *Conn) next() (frame.Fragment, error) {
 func (c *Conn) control(f *frame.Fragment) error {
 	payload := f.Payload
 	if !f.Start || !f.End {
-		if f.Start {
-			if c.ctl == nil {
-				c.ctl = make([]byte, 0, maxControlPayload)
-			}
-			c.ctl = c.ctl[:0]
+		if c.rs.ctl == nil {
+			c.rs.ctl = new(ctlBuf)
 		}
-		c.ctl = append(c.ctl, f.Payload...)
+		cb := c.rs.ctl
+		if f.Start {
+			cb.n = 0
+		}
+		cb.n += copy(cb.b[cb.n:], f.Payload)
 		if !f.End {
 			return nil
 		}
-		payload = c.ctl
+		payload = cb.b[:cb.n]
 	}
 	switch f.Opcode {
 	case frame.OpPing:
-		if c.handlePing != nil {
-			return c.handlePing(string(payload))
+		if c.pingH() != nil {
+			return c.pingH()(string(payload))
 		}
 		return c.defaultPingHandler(string(payload))
 	case frame.OpPong:
-		if c.handlePong != nil {
-			return c.handlePong(string(payload))
+		if c.pongH() != nil {
+			return c.pongH()(string(payload))
 		}
 		return nil
 	case frame.OpClose:
 		code, reason, _ := frame.ParseClose(payload) // the parser has validated it
 		text := string(reason)
 		var err error
-		if c.handleClose != nil {
-			err = c.handleClose(int(code), text)
+		if c.closeH() != nil {
+			err = c.closeH()(int(code), text)
 		} else {
 			err = c.defaultCloseHandler(int(code), text)
 		}
@@ -185,7 +205,7 @@ func (c *Conn) protocolError(err error, b []byte) error {
 	case frame.ErrLengthOverflow:
 		return ErrReadLimit
 	}
-	pe := hooks.NewProtocolError(fe, b, c.p.Compression)
+	pe := hooks.NewProtocolError(fe, b, c.rs.p.Compression)
 	data := FormatCloseMessage(CloseProtocolError, strings.TrimPrefix(pe.Text, "websocket: "))
 	if len(data) > maxControlPayload {
 		data = data[:maxControlPayload]
@@ -194,17 +214,58 @@ func (c *Conn) protocolError(err error, b []byte) error {
 	return pe
 }
 
+// waitIdle waits for bytes when nothing is buffered and no message is
+// open, as close to the caller as possible: an idle goroutine parks with
+// the shortest stack.
+func (c *Conn) waitIdle() error {
+	rs := c.rs
+	if rs.rpos < rs.rend || rs.inMsg || c.readErr != nil {
+		return nil
+	}
+	if err := c.fill(); err != nil {
+		if err == io.EOF {
+			err = errUnexpectedEOF
+		} else {
+			err = hideTempErr(err)
+		}
+		c.readErr = err
+		return err
+	}
+	return nil
+}
+
+// setCur records payload, a fragment's bytes in the read buffer, as the
+// current fragment.
+func (c *Conn) setCur(payload []byte, end bool) {
+	rs := c.rs
+	rs.curEnd = end
+	if len(payload) == 0 {
+		rs.curLo, rs.curHi = 0, 0
+		return
+	}
+	lo := int32(cap(*rs.rbuf) - cap(payload))
+	rs.curLo, rs.curHi = lo, lo+int32(len(payload))
+}
+
+// cur returns the unread bytes of the current fragment.
+func (c *Conn) cur() []byte {
+	if c.rs.curLo == c.rs.curHi {
+		return nil
+	}
+	return (*c.rs.rbuf)[c.rs.curLo:c.rs.curHi]
+}
+
 // beginMessage skips what is left of the current message and reads up to
-// the first fragment of the next data message, which it leaves in c.cur.
+// the first fragment of the next data message, which it leaves as the current fragment.
 func (c *Conn) beginMessage() (int, error) {
-	c.readSeq++
+	c.rs.readSeq++
 	if c.readErr != nil {
 		return noFrame, c.readErr
 	}
-	for c.inMsg {
-		c.cur = nil
-		if c.curEnd {
-			c.inMsg = false
+	for c.rs.inMsg {
+		c.rs.curLo, c.rs.curHi = 0, 0
+		if c.rs.curEnd {
+			c.rs.inMsg = false
 			break
 		}
 		f, err := c.next()
@@ -212,7 +273,7 @@ func (c *Conn) beginMessage() (int, error) {
 			c.readErr = err
 			return noFrame, err
 		}
-		c.cur, c.curEnd = f.Payload, f.End
+		c.setCur(f.Payload, f.End)
 	}
 	c.releaseReadBuffer()
 	f, err := c.next()
@@ -220,7 +281,8 @@ func (c *Conn) beginMessage() (int, error) {
 		c.readErr = err
 		return noFrame, err
 	}
-	c.inMsg, c.cur, c.curEnd = true, f.Payload, f.End
+	c.rs.inMsg = true
+	c.setCur(f.Payload, f.End)
 	return int(f.Opcode), nil
 }
 
@@ -239,6 +301,9 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 	if c.ev.Load() != nil {
 		return noFrame, nil, errEvented
 	}
+	if err := c.waitIdle(); err != nil {
+		return noFrame, nil, err
+	}
 	messageType, err = c.beginMessage()
 	if err != nil {
 		return noFrame, nil, err
@@ -253,12 +318,13 @@ const readerBlock = 16
 // allocated in blocks and never reused, so that a reader kept past its
 // message can tell, by its sequence number, that it is stale.
 func (c *Conn) newReader() *messageReader {
-	if len(c.readers) == 0 {
-		c.readers = make([]messageReader, readerBlock)
+	if c.rs.readers == nil || c.rs.nextReader == readerBlock {
+		c.rs.readers = new([readerBlock]messageReader)
+		c.rs.nextReader = 0
 	}
-	r := &c.readers[0]
-	c.readers = c.readers[1:]
-	r.c, r.seq = c, c.readSeq
+	r := &c.rs.readers[c.rs.nextReader]
+	c.rs.nextReader++
+	r.c, r.seq = c, c.rs.readSeq
 	return r
 }
 
@@ -266,17 +332,17 @@ func (c *Conn) newReader() *messageReader {
 // a later message has been begun.
 type messageReader struct {
 	c   *Conn
-	seq uint64
+	seq uint32
 }
 
 func (r *messageReader) Read(b []byte) (int, error) {
 	c := r.c
-	if r.seq != c.readSeq || !c.inMsg {
+	if r.seq != c.rs.readSeq || !c.rs.inMsg {
 		return 0, io.EOF
 	}
-	for len(c.cur) == 0 {
-		if c.curEnd {
-			c.inMsg = false
+	for c.rs.curLo == c.rs.curHi {
+		if c.rs.curEnd {
+			c.rs.inMsg = false
 			c.releaseReadBuffer()
 			return 0, io.EOF
 		}
@@ -288,10 +354,10 @@ func (r *messageReader) Read(b []byte) (int, error) {
 			c.readErr = err
 			return 0, err
 		}
-		c.cur, c.curEnd = f.Payload, f.End
+		c.setCur(f.Payload, f.End)
 	}
-	n := copy(b, c.cur)
-	c.cur = c.cur[n:]
+	n := copy(b, c.cur())
+	c.rs.curLo += int32(n)
 	return n, nil
 }
 
@@ -302,33 +368,37 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	if c.ev.Load() != nil {
 		return noFrame, nil, errEvented
 	}
+	if err := c.waitIdle(); err != nil {
+		return noFrame, nil, err
+	}
 	messageType, err = c.beginMessage()
 	if err != nil {
 		return noFrame, nil, err
 	}
-	if c.curEnd {
-		p = make([]byte, len(c.cur))
-		copy(p, c.cur)
+	if c.rs.curEnd {
+		cur := c.cur()
+		p = make([]byte, len(cur))
+		copy(p, cur)
 	} else {
-		size := 2 * len(c.cur)
-		if h := c.p.Frame(); h.Fin && h.Length <= 1<<20 {
+		size := 2 * int(c.rs.curHi-c.rs.curLo)
+		if h := c.rs.p.Frame(); h.Fin && h.Length <= 1<<20 {
 			size = int(h.Length)
 		}
 		p = make([]byte, 0, max(size, 512))
-		p = append(p, c.cur...)
-		for !c.curEnd {
+		p = append(p, c.cur()...)
+		for !c.rs.curEnd {
 			f, err := c.next()
 			if err != nil {
 				c.readErr = err
-				c.cur = nil
+				c.rs.curLo, c.rs.curHi = 0, 0
 				return messageType, p, err
 			}
-			c.cur, c.curEnd = f.Payload, f.End
-			p = append(p, c.cur...)
+			c.setCur(f.Payload, f.End)
+			p = append(p, c.cur()...)
 		}
 	}
-	c.cur, c.inMsg = nil, false
-	c.readSeq++
+	c.rs.curLo, c.rs.curHi, c.rs.inMsg = 0, 0, false
+	c.rs.readSeq++
 	c.releaseReadBuffer()
 	return messageType, p, nil
 }

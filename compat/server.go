@@ -113,6 +113,10 @@ func isValidChallengeKey(s string) bool {
 // If the upgrade fails, then Upgrade replies to the client with an HTTP
 // error response and returns a HandshakeError.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
+	return u.upgrade(w, r, responseHeader, false)
+}
+
+func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header, forEvents bool) (*Conn, error) {
 	const badHandshake = "websocket: the client is not using the websocket protocol: "
 
 	if !tokenListContainsValue(r.Header, "Connection", "upgrade") {
@@ -207,7 +211,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if u.HandshakeTimeout > 0 {
 		netConn.SetWriteDeadline(time.Time{})
 	}
-	c := newConn(netConn, true, u.ReadBufferSize, u.WriteBufferSize, u.WriteBufferPool, nil)
+	c := newConnFor(netConn, true, u.ReadBufferSize, u.WriteBufferSize, u.WriteBufferPool, nil, forEvents)
 	c.subprotocol = subprotocol
 	if compress {
 		c.enableDeflate()

@@ -23,7 +23,7 @@ func isData(messageType int) bool {
 
 // writeFrame writes one frame, holding wmu. A write error is sticky, and
 // after a close frame every write returns ErrCloseSent.
-func (c *Conn) writeFrame(op frame.Opcode, fin bool, payload []byte, deadline time.Time) error {
+func (c *Conn) writeFrame(op frame.Opcode, fin bool, payload []byte, deadline int64) error {
 	c.wmu.Lock()
 	err := c.writeErr
 	if err == nil {
@@ -39,15 +39,14 @@ func (c *Conn) writeFrame(op frame.Opcode, fin bool, payload []byte, deadline ti
 	return err
 }
 
-func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, payload []byte, deadline time.Time) error {
+func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, payload []byte, deadline int64) error {
 	if ev := c.ev.Load(); ev != nil {
 		return ev.write(op, fin, payload)
 	}
-	if !deadline.Equal(c.connDeadline) {
-		if err := c.conn.SetWriteDeadline(deadline); err != nil {
+	if deadline != c.connDeadline {
+		if err := c.setConnWriteDeadline(deadline); err != nil {
 			return err
 		}
-		c.connDeadline = deadline
 	}
 	h := frame.Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
 	if !c.isServer {
@@ -90,6 +89,20 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, payload []byte, deadl
 	return err
 }
 
+// setConnWriteDeadline sets the net.Conn's write deadline. Called with wmu
+// held.
+func (c *Conn) setConnWriteDeadline(d int64) error {
+	var t time.Time
+	if d != 0 {
+		t = time.Unix(0, d)
+	}
+	if err := c.conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	c.connDeadline = d
+	return nil
+}
+
 // WriteControl writes a control message with the given deadline. The allowed
 // message types are CloseMessage, PingMessage and PongMessage.
 //
@@ -121,7 +134,7 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	}
 	err := c.writeErr
 	if err == nil {
-		err = c.writeFrameLocked(frame.Opcode(messageType), true, data, deadline)
+		err = c.writeFrameLocked(frame.Opcode(messageType), true, data, deadlineNanos(deadline))
 		if err != nil {
 			c.writeErr = hideTempErr(err)
 			err = c.writeErr
@@ -199,14 +212,14 @@ func (w *messageWriter) buffer() []byte {
 	if w.buf == nil {
 		c := w.c
 		if c.writePool != nil {
-			if d, ok := c.writePool.Get().(*writePoolData); ok && len(d.buf) >= c.writeBufSize {
+			if d, ok := c.writePool.Get().(*writePoolData); ok && len(d.buf) >= int(c.writeBufSize) {
 				w.pooled = d
 			} else {
 				w.pooled = &writePoolData{buf: make([]byte, c.writeBufSize)}
 			}
 			w.buf = w.pooled.buf[:c.writeBufSize]
 		} else {
-			w.bp = getBuf(c.writeBufSize)
+			w.bp = getBuf(int(c.writeBufSize))
 			w.buf = (*w.bp)[:c.writeBufSize]
 		}
 	}

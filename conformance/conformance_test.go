@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -438,4 +439,28 @@ func TestEngineClientDeflate(t *testing.T) {
 	}
 	<-fs.Done()
 	checkAll(t, fs.Report("lull-engine-deflate"), func(string) Status { return OK })
+}
+
+// TestNoLeaks: a testee that floods the suite with frames it did not ask
+// for fails the case, and leaves no goroutine of the suite behind.
+func TestNoLeaks(t *testing.T) {
+	url := startToy(t, &toy{flood: true})
+	before := runtime.NumGoroutine()
+	rep, err := CheckServer(context.Background(), url, Options{Cases: "1.1,2.1", Parallel: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Status != Failed || !strings.Contains(r.Detail, "pong") {
+			t.Errorf("case %s: %v (%s), want FAILED for the unsolicited pongs", r.Case, r.Status, r.Detail)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after the run, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
 }

@@ -32,6 +32,7 @@ type toy struct {
 	ignoreBits     bool // with deflate: accept server_max_window_bits=9 without saying so
 	wideWindow     bool // with deflate: accept server_max_window_bits=9, then compress with a 32 KiB window
 	noMask         bool // as a client, send unmasked frames
+	flood          bool // send 1,000 unsolicited pongs before anything else
 }
 
 // serveHTTP upgrades r and echoes on the connection.
@@ -70,6 +71,11 @@ func (t *toy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(conn, "Sec-WebSocket-Extensions: %s\r\n", ext)
 	}
 	io.WriteString(conn, "\r\n")
+	if t.flood {
+		for range 1000 {
+			t.write(conn, false, opPong, 0, []byte("flood"))
+		}
+	}
 	t.echo(conn, brw.Reader, false, compress)
 }
 

@@ -62,12 +62,15 @@ func runCoderClient(t *testing.T, url string, run clientRun) clientResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: coderMode(run.Deflate, run.ContextTakeover)})
+	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		CompressionMode: coderMode(run.Deflate, run.ContextTakeover),
+		Subprotocols:    run.Subprotocols,
+	})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	defer c.CloseNow()
-	res := clientResult{Extensions: resp.Header.Get("Sec-WebSocket-Extensions")}
+	res := clientResult{Extensions: resp.Header.Get("Sec-WebSocket-Extensions"), Subprotocol: c.Subprotocol()}
 	c.SetReadLimit(64 << 20)
 	// coder's Ping waits for the pong, which only a concurrent Read sees:
 	// the first echo's.
@@ -150,10 +153,14 @@ func startCoderServer(t *testing.T, deflate, ctx bool) *server {
 	s := newServer("ws://"+ln.Addr().String()+"/echo", nil)
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		frag, _ := strconv.Atoi(r.URL.Query().Get("frag"))
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: coderMode(deflate, ctx)})
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			CompressionMode: coderMode(deflate, ctx),
+			Subprotocols:    serverSubprotocols,
+		})
 		if err != nil {
 			return
 		}
+		s.opened(c.Subprotocol())
 		s.Closes <- coderEcho(c, frag)
 	})}
 	go hs.Serve(ln)

@@ -37,12 +37,14 @@ func startCompatServer(t *testing.T, ld lullDeflate) *server {
 	up := compat.Upgrader{
 		CheckOrigin:       func(*http.Request) bool { return true },
 		EnableCompression: ld.policy != nil,
+		Subprotocols:      serverSubprotocols,
 	}
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return // Upgrade has answered
 		}
+		s.opened(c.Subprotocol())
 		s.Closes <- gorillaEcho(c, 0, compatCloseEvent)
 	})}
 	go hs.Serve(ln)
@@ -57,7 +59,7 @@ func runCompatClient(t *testing.T, url string, run clientRun, ld lullDeflate, _ 
 	if run.Cases[0].Frags != nil {
 		buf = fragSize
 	}
-	d := compat.Dialer{HandshakeTimeout: waitLimit, WriteBufferSize: buf, EnableCompression: ld.policy != nil}
+	d := compat.Dialer{HandshakeTimeout: waitLimit, WriteBufferSize: buf, EnableCompression: ld.policy != nil, Subprotocols: run.Subprotocols}
 	c, resp, err := d.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
@@ -65,5 +67,6 @@ func runCompatClient(t *testing.T, url string, run clientRun, ld lullDeflate, _ 
 	defer c.Close()
 	res := gorillaClientRun(t, c, compatCloseEvent, run)
 	res.Extensions = resp.Header.Get("Sec-WebSocket-Extensions")
+	res.Subprotocol = c.Subprotocol()
 	return res
 }

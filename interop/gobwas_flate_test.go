@@ -209,19 +209,20 @@ func startGobwasFlateServer(t *testing.T) *server {
 			if err != nil {
 				return
 			}
-			go func() { s.Closes <- gobwasFlateEcho(conn) }()
+			go func() { s.Closes <- gobwasFlateEcho(conn, s) }()
 		}
 	}()
 	return s
 }
 
-func gobwasFlateEcho(conn net.Conn) closeEvent {
+func gobwasFlateEcho(conn net.Conn, s *server) closeEvent {
 	defer conn.Close()
 	conn = idleConn{conn}
 	frag := 0
 	ext := wsflate.Extension{Parameters: wsflate.DefaultParameters}
 	up := ws.Upgrader{
 		Negotiate: ext.Negotiate,
+		Protocol:  gobwasProtocol,
 		OnRequest: func(uri []byte) error {
 			if _, q, ok := strings.Cut(string(uri), "?frag="); ok {
 				frag, _ = strconv.Atoi(q)
@@ -229,9 +230,11 @@ func gobwasFlateEcho(conn net.Conn) closeEvent {
 			return nil
 		},
 	}
-	if _, err := up.Upgrade(conn); err != nil {
+	hs, err := up.Upgrade(conn)
+	if err != nil {
 		return closeEvent{Code: 1006, How: "upgrade: " + err.Error()}
 	}
+	s.opened(hs.Protocol)
 	if _, ok := ext.Accepted(); !ok {
 		return closeEvent{Code: 1006, How: "permessage-deflate not negotiated"}
 	}

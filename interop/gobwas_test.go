@@ -101,7 +101,7 @@ func runGobwasClient(t *testing.T, url string, run clientRun) clientResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	conn, br, _, err := ws.Dialer{}.Dial(ctx, url)
+	conn, br, hs, err := ws.Dialer{Protocols: run.Subprotocols}.Dial(ctx, url)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
@@ -138,7 +138,7 @@ func runGobwasClient(t *testing.T, url string, run clientRun) clientResult {
 			t.Fatal(err)
 		}
 	}
-	var res clientResult
+	res := clientResult{Subprotocol: hs.Protocol}
 	if run.CloseBy == "client" {
 		body := ws.NewCloseFrameBody(ws.StatusCode(run.Code), "client bye")
 		if run.Code == int(ws.StatusNoStatusRcvd) {
@@ -180,25 +180,38 @@ func startGobwasServer(t *testing.T) *server {
 			if err != nil {
 				return
 			}
-			go func() { s.Closes <- gobwasEcho(conn) }()
+			go func() { s.Closes <- gobwasEcho(conn, s) }()
 		}
 	}()
 	return s
 }
 
-func gobwasEcho(conn net.Conn) closeEvent {
+// gobwasProtocol accepts serverSubprotocols; gobwas selects the first the
+// client offered that it accepts (the client's preference).
+func gobwasProtocol(p []byte) bool {
+	for _, sp := range serverSubprotocols {
+		if string(p) == sp {
+			return true
+		}
+	}
+	return false
+}
+
+func gobwasEcho(conn net.Conn, s *server) closeEvent {
 	defer conn.Close()
 	conn = idleConn{conn}
 	frag := 0
-	up := ws.Upgrader{OnRequest: func(uri []byte) error {
+	up := ws.Upgrader{Protocol: gobwasProtocol, OnRequest: func(uri []byte) error {
 		if _, q, ok := strings.Cut(string(uri), "?frag="); ok {
 			frag, _ = strconv.Atoi(q)
 		}
 		return nil
 	}}
-	if _, err := up.Upgrade(conn); err != nil {
+	hs, err := up.Upgrade(conn)
+	if err != nil {
 		return closeEvent{Code: 1006, How: "upgrade: " + err.Error()}
 	}
+	s.opened(hs.Protocol)
 	r := bufio.NewReaderSize(conn, 64<<10)
 	rw := readWriter{r, conn}
 	for {

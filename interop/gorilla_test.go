@@ -53,7 +53,7 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 	if run.Cases[0].Frags != nil {
 		buf = fragSize
 	}
-	d := websocket.Dialer{HandshakeTimeout: waitLimit, WriteBufferSize: buf, EnableCompression: run.Deflate}
+	d := websocket.Dialer{HandshakeTimeout: waitLimit, WriteBufferSize: buf, EnableCompression: run.Deflate, Subprotocols: run.Subprotocols}
 	c, resp, err := d.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
@@ -61,6 +61,7 @@ func runGorillaClient(t *testing.T, url string, run clientRun) clientResult {
 	defer c.Close()
 	res := gorillaClientRun(t, c, gorillaCloseEvent, run)
 	res.Extensions = resp.Header.Get("Sec-WebSocket-Extensions")
+	res.Subprotocol = c.Subprotocol()
 	return res
 }
 
@@ -165,7 +166,7 @@ func startGorillaServer(t *testing.T, deflate bool) *server {
 	s := newServer("ws://"+ln.Addr().String()+"/echo", nil)
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		frag, _ := strconv.Atoi(r.URL.Query().Get("frag"))
-		up := websocket.Upgrader{EnableCompression: deflate}
+		up := websocket.Upgrader{EnableCompression: deflate, Subprotocols: serverSubprotocols}
 		if frag > 0 {
 			up.WriteBufferSize = frag
 		}
@@ -173,6 +174,7 @@ func startGorillaServer(t *testing.T, deflate bool) *server {
 		if err != nil {
 			return // Upgrade has answered
 		}
+		s.opened(c.Subprotocol())
 		s.Closes <- gorillaEcho(c, frag, gorillaCloseEvent)
 	})}
 	go hs.Serve(ln)

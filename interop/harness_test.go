@@ -157,6 +157,8 @@ type clientRun struct {
 	// context takeover if ContextTakeover (for peers that ask).
 	Deflate         bool
 	ContextTakeover bool
+	// Subprotocols are offered by the client, in this order.
+	Subprotocols []string
 	// Ping has the client send a ping with pingPayload before the first
 	// message and check the pong. Code 1005 (CloseNoStatus) closes with an
 	// empty close payload.
@@ -177,21 +179,38 @@ type clientResult struct {
 	Close closeEvent
 	// CloseCode, if not 0, is the code the close was started with
 	// instead of clientRun.Code, for a peer that cannot send that one.
-	CloseCode  int
-	Extensions string // the negotiated Sec-WebSocket-Extensions
+	CloseCode   int
+	Extensions  string // the negotiated Sec-WebSocket-Extensions
+	Subprotocol string // the selected subprotocol
 }
 
 // server is a running echo server. A query "?frag=N" on the URL asks it
 // to echo messages in frames of N bytes (peers that cannot choose their
 // frame sizes ignore it).
+//
+// Every echo server supports the subprotocols serverSubprotocols and
+// reports the one selected for each connection on Subprotocols.
 type server struct {
-	URL    string          // ws://127.0.0.1:port/echo
-	Closes chan closeEvent // one per connection that ended
-	Stop   func()
+	URL          string          // ws://127.0.0.1:port/echo
+	Closes       chan closeEvent // one per connection that ended
+	Subprotocols chan string     // one per connection opened (never blocks the server)
+	Stop         func()
 }
 
+// serverSubprotocols are the echo servers' subprotocols, most preferred
+// first (for the servers that have a preference).
+var serverSubprotocols = []string{"lull.v2", "lull.v1"}
+
 func newServer(url string, stop func()) *server {
-	return &server{URL: url, Closes: make(chan closeEvent, 16), Stop: stop}
+	return &server{URL: url, Closes: make(chan closeEvent, 16), Subprotocols: make(chan string, 64), Stop: stop}
+}
+
+// opened reports a connection's subprotocol.
+func (s *server) opened(subprotocol string) {
+	select {
+	case s.Subprotocols <- subprotocol:
+	default:
+	}
 }
 
 // forgetFailed arranges that when t fails (its client gave up on a
@@ -266,14 +285,14 @@ func printMatrix() {
 	sb.WriteString("compression: off; deflate = lull's default policy (no context takeover), every message compressed;\n" +
 		"deflate+ctx = context takeover allowed both ways; deflate 12+13 = Autobahn 12.1-12.5 and 13.1-13.7's\n" +
 		"(size, autofrag) entries and offers, compressed payloads cut by the peer (-rounds each)\n")
-	fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-6s | %-6s |\n", "peer", "direction", "compression", "lull", "result")
-	fmt.Fprintf(&sb, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 18), strings.Repeat("-", 28), strings.Repeat("-", 15), strings.Repeat("-", 8), strings.Repeat("-", 8))
+	fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-14s | %-6s |\n", "peer", "direction", "compression", "lull", "result")
+	fmt.Fprintf(&sb, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 18), strings.Repeat("-", 28), strings.Repeat("-", 15), strings.Repeat("-", 16), strings.Repeat("-", 8))
 	for _, k := range keys {
 		res := "pass"
 		if !matrix.rows[k] {
 			res = "FAIL"
 		}
-		fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-6s | %-6s |\n", k.Peer, k.Direction, k.Compression, k.Side, res)
+		fmt.Fprintf(&sb, "| %-16s | %-26s | %-13s | %-14s | %-6s |\n", k.Peer, k.Direction, k.Compression, k.Side, res)
 	}
 	fmt.Print(sb.String())
 }

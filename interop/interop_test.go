@@ -75,6 +75,13 @@ type lullSide struct {
 
 var lullSides = []lullSide{
 	{name: "engine", server: startLullServer, client: runLullClient, deflate: true},
+	{
+		name:   "engine+workers", // Config.Workers: handlers off the loops
+		server: func(t *testing.T, ld lullDeflate) *server { return startLullServerWorkers(t, ld, 2) },
+		client: func(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult {
+			return runLullClientWorkers(t, url, run, ld, offer, 2)
+		},
+	},
 	{name: "compat", server: startCompatServer, client: runCompatClient, fragments: true},
 }
 

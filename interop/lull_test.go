@@ -29,8 +29,13 @@ func lullCloseEvent(err error) closeEvent {
 // type; "close:CODE" starts the close handshake.
 func echoServerConfig(s *server, ld lullDeflate) engine.Config {
 	return engine.Config{
-		Loops:       2,
-		Upgrade:     upgrade.Server{CheckOrigin: func(*upgrade.Request) bool { return true }, Deflate: ld.policy},
+		Loops: 2,
+		Upgrade: upgrade.Server{
+			CheckOrigin:  func(*upgrade.Request) bool { return true },
+			Deflate:      ld.policy,
+			Subprotocols: serverSubprotocols,
+		},
+		OnOpen:      func(c *engine.Conn) { s.opened(c.Subprotocol()) },
 		Compression: ld.comp,
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
 			if op == frame.OpText && len(data) < 16 && strings.HasPrefix(string(data), "close:") {
@@ -51,9 +56,18 @@ func echoServerConfig(s *server, ld lullDeflate) engine.Config {
 // startLullServer starts the engine's echo server on a loopback port,
 // compressing as ld says.
 func startLullServer(t *testing.T, ld lullDeflate) *server {
+	return startLullServerWorkers(t, ld, 0)
+}
+
+// startLullServerWorkers is startLullServer with the handlers on that
+// many worker goroutines (Config.Workers), the engine's other path: each
+// payload is copied into a pooled buffer for the handler.
+func startLullServerWorkers(t *testing.T, ld lullDeflate, workers int) *server {
 	t.Helper()
 	s := newServer("", nil)
-	e, err := engine.New(echoServerConfig(s, ld))
+	cfg := echoServerConfig(s, ld)
+	cfg.Workers = workers
+	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +94,18 @@ type lullMsg struct {
 // offer (none if nil) and compressing as ld says.
 func runLullClient(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult {
 	t.Helper()
+	return runLullClientWorkers(t, url, run, ld, offer, 0)
+}
+
+// runLullClientWorkers is runLullClient with Config.Workers.
+func runLullClientWorkers(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams, workers int) clientResult {
+	t.Helper()
 	msgs := make(chan lullMsg, 1)
 	pongs := make(chan []byte, 1)
 	closed := make(chan error, 1)
 	e, err := engine.New(engine.Config{
 		Loops:       1,
+		Workers:     workers,
 		Compression: ld.comp,
 		OnPong:      func(c *engine.Conn, data []byte) { pongs <- append([]byte(nil), data...) },
 		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) {
@@ -98,11 +119,11 @@ func runLullClient(t *testing.T, url string, run clientRun, ld lullDeflate, offe
 	defer e.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	c, err := e.Dial(ctx, url, &engine.DialOptions{Deflate: offer})
+	c, err := e.Dial(ctx, url, &engine.DialOptions{Deflate: offer, Subprotocols: run.Subprotocols})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
-	var res clientResult
+	res := clientResult{Subprotocol: c.Subprotocol()}
 	if c.Compressed() {
 		res.Extensions = "permessage-deflate"
 	}

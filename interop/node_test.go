@@ -22,6 +22,7 @@ type nodeEvent struct {
 	Port       int    `json:"port"`
 	Offer      string `json:"offer"`
 	Extensions string `json:"extensions"`
+	Protocol   string `json:"protocol"`
 	Index      int    `json:"index"`
 	OK         bool   `json:"ok"`
 	Error      string `json:"error"`
@@ -100,8 +101,9 @@ type nodeOptions struct {
 		By   string `json:"by"`
 		Code int    `json:"code"`
 	} `json:"close,omitempty"`
-	Frag int    `json:"frag,omitempty"`
-	Ping []byte `json:"ping,omitempty"`
+	Frag      int      `json:"frag,omitempty"`
+	Protocols []string `json:"protocols,omitempty"`
+	Ping      []byte   `json:"ping,omitempty"`
 }
 
 func jsonArg(v any) string {
@@ -116,7 +118,7 @@ func jsonArg(v any) string {
 // option (false: off); frag > 0 echoes in frames of that size.
 func startNodeServer(t *testing.T, deflate any, frag int) (*server, <-chan nodeEvent) {
 	t.Helper()
-	events := startNode(t, nodeOptions{Deflate: deflate, Frag: frag}, "server")
+	events := startNode(t, nodeOptions{Deflate: deflate, Frag: frag, Protocols: serverSubprotocols}, "server")
 	ev := nextNodeEvent(t, events)
 	if ev.Event != "listening" {
 		t.Fatalf("node server: %+v", ev)
@@ -127,6 +129,7 @@ func startNodeServer(t *testing.T, deflate any, frag int) (*server, <-chan nodeE
 		for ev := range events {
 			switch ev.Event {
 			case "open":
+				s.opened(ev.Protocol)
 				opens <- ev
 			case "close":
 				s.Closes <- closeEvent{Code: ev.Code, Clean: ev.WasClean, How: fmt.Sprintf("ws close event %+v", ev)}
@@ -153,7 +156,7 @@ func nextOpen(t *testing.T, opens <-chan nodeEvent) nodeEvent {
 // runNodeClient runs peer.js as the client of run against url.
 func runNodeClient(t *testing.T, url string, run clientRun, deflate any, offer string) clientResult {
 	t.Helper()
-	opts := nodeOptions{Deflate: deflate, Offer: offer, Cases: run.Cases}
+	opts := nodeOptions{Deflate: deflate, Offer: offer, Cases: run.Cases, Protocols: run.Subprotocols}
 	if run.Ping {
 		opts.Ping = pingPayload
 	}
@@ -168,7 +171,7 @@ func runNodeClient(t *testing.T, url string, run clientRun, deflate any, offer s
 		ev := nextNodeEvent(t, events)
 		switch ev.Event {
 		case "open":
-			res.Extensions = ev.Extensions
+			res.Extensions, res.Subprotocol = ev.Extensions, ev.Protocol
 		case "pong":
 			if !ev.OK {
 				t.Fatal("node client: the pong's payload differs from the ping's")

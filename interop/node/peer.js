@@ -19,6 +19,8 @@
 //   ping:    (client) base64 payload of a ping to send (and check the pong
 //            of) before the first message
 //   frag:    (server) echo messages as frames of this size (0: whole)
+//   protocols: subprotocols: the client offers them in this order; the
+//            server selects the first of them the client offered
 //
 // Case fields: size, binary, frags (above); kind: the payload's kind, ""
 // for the default or one of json, html, faust, bmp, pdf (see source);
@@ -159,6 +161,9 @@ function runServer(opts) {
     perMessageDeflate: deflateOption(opts.deflate),
     maxPayload: 64 << 20,
     maxFragments: 0, // ws 8.23 defaults to 16384 fragments per message
+    // The first of the server's subprotocols (opts.protocols, most
+    // preferred first) that the client offered; none if none.
+    handleProtocols: (offered) => (opts.protocols || []).find((p) => offered.has(p)) || false,
   });
   wss.on('listening', () => out({ event: 'listening', port: wss.address().port }));
   let response = '';
@@ -168,7 +173,7 @@ function runServer(opts) {
   });
   wss.on('connection', (ws, req) => {
     const offer = req.headers['sec-websocket-extensions'] || '';
-    out({ event: 'open', offer, extensions: response });
+    out({ event: 'open', offer, extensions: response, protocol: ws.protocol });
     const autofrag = Number(new URL(req.url, 'http://x').searchParams.get('autofrag') || 0);
     ws.on('message', (data, isBinary) => {
       if (!isBinary && data.length < 16 && data.toString().startsWith('close:')) {
@@ -196,7 +201,7 @@ function runClient(url, opts) {
     // ws writes its own offer; replace it just before the request goes.
     wsOpts.finishRequest = (req) => { req.setHeader('Sec-WebSocket-Extensions', opts.offer); req.end(); };
   }
-  const ws = new WebSocket(url, wsOpts);
+  const ws = new WebSocket(url, opts.protocols || [], wsOpts);
   let response = '';
   ws.on('upgrade', (res) => { response = res.headers['sec-websocket-extensions'] || ''; });
   const cases = opts.cases || [];
@@ -215,7 +220,7 @@ function runClient(url, opts) {
     else sendMessage(ws, sent, c.binary, c.frags);
   }
   ws.on('open', () => {
-    out({ event: 'open', extensions: response });
+    out({ event: 'open', extensions: response, protocol: ws.protocol });
     if (opts.ping) ws.ping(Buffer.from(opts.ping, 'base64'));
     else next();
   });

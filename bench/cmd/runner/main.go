@@ -7,8 +7,7 @@
 //	cd bench && go run ./cmd/runner -render results.json   # re-render, no measuring
 //
 // Each target is an echo server in its own process: lull's engine
-// (examples/echo), lull's compat package (servers/compat, skipped while it
-// does not build), and the peers in servers/, each written the way its
+// (examples/echo), lull's compat package (servers/compat), and the peers in servers/, each written the way its
 // library documents. Rounds alternate the targets (A B C … A B C …) so that
 // drift in the machine's load hits them alike, and each figure is the median
 // of the rounds, with the range. In every round each target gets a fresh
@@ -271,19 +270,10 @@ func build(targets []string) (*bins, []string, []string, error) {
 		switch t {
 		case "lull":
 			err = goBuild("..", out, "./examples/echo")
-		case "compat":
-			err = goBuild(".", out, "-tags", "lullcompat", "./servers/compat")
 		default:
 			err = goBuild(".", out, "./servers/"+t)
 		}
 		if err != nil {
-			if _, statErr := os.Stat("../compat"); t == "compat" && statErr != nil {
-				// The compat package is not in this tree yet: skip it. Once
-				// it is, a server that does not build is an error.
-				first, _, _ := strings.Cut(err.Error(), "\n")
-				skipped = append(skipped, fmt.Sprintf("compat: does not build yet (%s)", first))
-				continue
-			}
 			return nil, nil, nil, fmt.Errorf("building %s: %w", t, err)
 		}
 		b.servers[t] = out

@@ -1,11 +1,9 @@
-//go:build lullcompat
-
 // Command compat is gorilla's echo server (servers/gorilla) with one line
 // changed: the import of github.com/gorilla/websocket becomes lull's
-// drop-in github.com/lullws/lull/compat. It builds with -tags lullcompat
-// once the compat package exists; the runner skips it until then.
+// drop-in github.com/lullws/lull/compat: the blocking, goroutine-per-
+// connection style that gorilla's users have today.
 //
-//	go run -tags lullcompat ./servers/compat -addr 127.0.0.1:9008
+//	go run ./servers/compat -addr 127.0.0.1:9008
 package main
 
 import (
