@@ -167,15 +167,15 @@ var (
 	ErrClosed = errors.New("engine: connection closed")
 
 	// ErrNotOpen: the opening handshake has not finished.
-	ErrNotOpen = errors.New("engine: connection not open yet")
+	ErrNotOpen = errors.New("engine: connection not open yet: write from OnOpen on (or once Dial or Adopt has returned)")
 
 	// ErrWriteQueueFull: the connection's write queue is at
 	// Config.WriteQueueLimit because its peer is not reading fast enough.
 	// Nothing was queued; drop the message or close the connection.
-	ErrWriteQueueFull = errors.New("engine: write queue full: the peer is not reading")
+	ErrWriteQueueFull = errors.New("engine: write queue full: the peer is not reading; drop the message, retry later or close")
 
 	// ErrEngineClosed: the engine has been shut down.
-	ErrEngineClosed = errors.New("engine: engine closed")
+	ErrEngineClosed = errors.New("engine: engine closed (Close or Shutdown was called)")
 
 	// ErrControlTooLong: a ping, pong or close payload over 125 bytes.
 	ErrControlTooLong = errors.New("engine: control frame payload longer than 125 bytes")
