@@ -75,6 +75,10 @@ type Config struct {
 	// goroutines instead of on the loops; the handlers of one connection
 	// still run one at a time, in order. Messages are then copied into
 	// pooled buffers for the handler. Use it when handlers may block.
+	// Each worker queues up to 1024 calls, with their payloads; a loop
+	// that finds the queue full waits, so a handler that blocks for long
+	// stalls, in the end, the loops that feed its worker, and the queued
+	// payloads are bounded by 1024 times MaxMessageSize per worker.
 	Workers int
 
 	// ErrorLog receives errors the engine cannot return to a caller (a
