@@ -570,15 +570,22 @@ func (c *Conn) timerDue() {
 	}
 }
 
-// open finishes the opening handshake. Loop goroutine only.
-// offered is the list the subprotocol was chosen from.
-func (c *Conn) open(res *upgrade.Result, offered []string) {
-	l := c.loop
-	c.state = stateOpen
-	if res.Subprotocol != "" && c.subprotocol == nil { // Adopt sets it before
+// negotiated applies what the opening handshake settled: the subprotocol
+// (offered is the list it was chosen from) and permessage-deflate. It runs
+// once, before the connection can be written to: on the loop just before
+// open, or, for Adopt, before the Conn is handed to the caller.
+func (c *Conn) negotiated(res *upgrade.Result, offered []string) {
+	if res.Subprotocol != "" {
 		c.subprotocol = intern(offered, res.Subprotocol)
 	}
 	c.setupDeflate(res)
+}
+
+// open finishes the opening handshake, after negotiated. Loop goroutine
+// only.
+func (c *Conn) open() {
+	l := c.loop
+	c.state = stateOpen
 	c.lastRead, c.lastPing = l.tick, l.tick
 	l.timers.unlink(c)
 	l.stats.handshakes.Add(1)

@@ -86,11 +86,10 @@ func (c *Conn) takeover(d uint32) *deflateState {
 	return ds
 }
 
-// setupDeflate applies the negotiated permessage-deflate parameters.
-// It runs before the connection can be written to, or (Adopt) before it
-// is returned to the caller.
+// setupDeflate applies the negotiated permessage-deflate parameters; see
+// negotiated for when it runs.
 func (c *Conn) setupDeflate(res *upgrade.Result) {
-	if !res.Deflate || c.dfl.Load()&dOn != 0 {
+	if !res.Deflate {
 		return
 	}
 	p := res.DeflateParams
