@@ -75,6 +75,10 @@ type Config struct {
 	// goroutines instead of on the loops; the handlers of one connection
 	// still run one at a time, in order. Messages are then copied into
 	// pooled buffers for the handler. Use it when handlers may block.
+	// Each worker queues up to 1024 calls, with their payloads; a loop
+	// that finds the queue full waits, so a handler that blocks for long
+	// stalls, in the end, the loops that feed its worker, and the queued
+	// payloads are bounded by 1024 times MaxMessageSize per worker.
 	Workers int
 
 	// ErrorLog receives errors the engine cannot return to a caller (a
@@ -100,11 +104,20 @@ type Config struct {
 	SkipUTF8 bool
 
 	// OnOpen is called once the handshake is done, before any message.
+	//
+	// OnOpen and the handlers below run on the connection's loop
+	// goroutine, or on a worker when Workers is set; those of one
+	// connection run one at a time, in order. A handler that blocks on a
+	// loop stalls every connection of that loop: hand slow work to another
+	// goroutine, or set Workers.
 	OnOpen func(c *Conn)
 
 	// OnMessage is called for each complete data message: op is
-	// frame.OpText (valid UTF-8, checked) or frame.OpBinary. data is valid
-	// only during the call.
+	// frame.OpText (valid UTF-8, checked unless SkipUTF8 is set) or
+	// frame.OpBinary; a compressed message arrives inflated. data is valid
+	// only during the call (it may be the loop's read buffer): copy what
+	// must outlive it. Writing data back (WriteMessage) during the call is
+	// safe, as WriteMessage does not retain it.
 	OnMessage func(c *Conn, op frame.Opcode, data []byte)
 
 	// OnPing is called for each ping, after the automatic pong unless
@@ -158,15 +171,15 @@ var (
 	ErrClosed = errors.New("engine: connection closed")
 
 	// ErrNotOpen: the opening handshake has not finished.
-	ErrNotOpen = errors.New("engine: connection not open yet")
+	ErrNotOpen = errors.New("engine: connection not open yet: write from OnOpen on (or once Dial or Adopt has returned)")
 
 	// ErrWriteQueueFull: the connection's write queue is at
 	// Config.WriteQueueLimit because its peer is not reading fast enough.
 	// Nothing was queued; drop the message or close the connection.
-	ErrWriteQueueFull = errors.New("engine: write queue full: the peer is not reading")
+	ErrWriteQueueFull = errors.New("engine: write queue full: the peer is not reading; drop the message, retry later or close")
 
 	// ErrEngineClosed: the engine has been shut down.
-	ErrEngineClosed = errors.New("engine: engine closed")
+	ErrEngineClosed = errors.New("engine: engine closed (Close or Shutdown was called)")
 
 	// ErrControlTooLong: a ping, pong or close payload over 125 bytes.
 	ErrControlTooLong = errors.New("engine: control frame payload longer than 125 bytes")

@@ -245,46 +245,53 @@ func (c *Conn) frames(b []byte) {
 			return
 		}
 		if f.Opcode.IsControl() {
-			if f.Start && f.End {
-				c.control(f.Opcode, f.Payload)
-			} else {
-				if c.ctl == nil {
-					c.ctl = bufPool.Get()
-				}
-				c.ctl.B = append(c.ctl.B, f.Payload...)
-				if f.End {
-					ctl := c.ctl
-					c.ctl = nil
-					c.control(f.Opcode, ctl.B)
-					bufPool.Put(ctl)
-				}
+			if data, buf, whole := gather(&c.ctl, &f); whole {
+				c.control(f.Opcode, data)
+				release(buf)
 			}
 			if c.flags&fCloseRecv != 0 || c.state == stateClosed {
 				return
 			}
 			continue
 		}
-		deliver := c.message
-		if f.Compressed {
-			deliver = c.inflated
-		}
-		if f.Start && f.End {
-			deliver(f.Opcode, f.Payload) // zero copy: straight from the read buffer
-		} else {
-			if c.in == nil {
-				c.in = bufPool.Get()
+		if data, buf, whole := gather(&c.in, &f); whole {
+			if f.Compressed {
+				c.inflated(f.Opcode, data)
+			} else {
+				c.message(f.Opcode, data) // zero copy when whole in one read
 			}
-			c.in.B = append(c.in.B, f.Payload...)
-			if f.End {
-				in := c.in
-				c.in = nil
-				deliver(f.Opcode, in.B)
-				bufPool.Put(in)
-			}
+			release(buf)
 		}
 		if c.state == stateClosed {
 			return
 		}
+	}
+}
+
+// gather returns the whole payload of the message or control frame that f
+// belongs to once f ends it (whole). A payload that arrives in one
+// fragment is returned as it lies in the read buffer; one in pieces is
+// gathered in *acc, a pooled buffer, which gather then hands over as buf
+// for the caller to release after delivery.
+func gather(acc **bytebufferpool.ByteBuffer, f *frame.Fragment) (data []byte, buf *bytebufferpool.ByteBuffer, whole bool) {
+	if f.Start && f.End {
+		return f.Payload, nil, true
+	}
+	if *acc == nil {
+		*acc = bufPool.Get()
+	}
+	(*acc).B = append((*acc).B, f.Payload...)
+	if !f.End {
+		return nil, nil, false
+	}
+	buf, *acc = *acc, nil
+	return buf.B, buf, true
+}
+
+// release puts back a buffer gather handed over, if any.
+func release(buf *bytebufferpool.ByteBuffer) {
+	if buf != nil {
+		bufPool.Put(buf)
 	}
 }
 
@@ -563,15 +570,22 @@ func (c *Conn) timerDue() {
 	}
 }
 
-// open finishes the opening handshake. Loop goroutine only.
-// offered is the list the subprotocol was chosen from.
-func (c *Conn) open(res *upgrade.Result, offered []string) {
-	l := c.loop
-	c.state = stateOpen
-	if res.Subprotocol != "" && c.subprotocol == nil { // Adopt sets it before
+// negotiated applies what the opening handshake settled: the subprotocol
+// (offered is the list it was chosen from) and permessage-deflate. It runs
+// once, before the connection can be written to: on the loop just before
+// open, or, for Adopt, before the Conn is handed to the caller.
+func (c *Conn) negotiated(res *upgrade.Result, offered []string) {
+	if res.Subprotocol != "" {
 		c.subprotocol = intern(offered, res.Subprotocol)
 	}
 	c.setupDeflate(res)
+}
+
+// open finishes the opening handshake, after negotiated. Loop goroutine
+// only.
+func (c *Conn) open() {
+	l := c.loop
+	c.state = stateOpen
 	c.lastRead, c.lastPing = l.tick, l.tick
 	l.timers.unlink(c)
 	l.stats.handshakes.Add(1)

@@ -86,11 +86,10 @@ func (c *Conn) takeover(d uint32) *deflateState {
 	return ds
 }
 
-// setupDeflate applies the negotiated permessage-deflate parameters.
-// It runs before the connection can be written to, or (Adopt) before it
-// is returned to the caller.
+// setupDeflate applies the negotiated permessage-deflate parameters; see
+// negotiated for when it runs.
 func (c *Conn) setupDeflate(res *upgrade.Result) {
-	if !res.Deflate || c.dfl.Load()&dOn != 0 {
+	if !res.Deflate {
 		return
 	}
 	p := res.DeflateParams
@@ -186,7 +185,7 @@ func (c *Conn) writeCompressed(op frame.Opcode, data []byte, d uint32) error {
 	buf.B = append(buf.B[:0], headroom[:]...)
 	level := c.level(d)
 	var err error
-	if ctx := c.takeover(d); d&dCompressKeep != 0 && ctx != nil {
+	if ctx := c.takeover(d & dCompressKeep); ctx != nil { // nil once closed
 		ctx.mu.Lock()
 		if ctx.comp == nil || ctx.comp.Level() != level {
 			ctx.comp, _ = frame.NewCompressor(level, true)

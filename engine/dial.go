@@ -248,7 +248,8 @@ func (c *Conn) clientHandshake(b []byte) {
 	gathered := c.in
 	c.in = nil
 	c.hs = nil
-	c.open(&res, d.client.Subprotocols)
+	c.negotiated(&res, d.client.Subprotocols)
+	c.open()
 	d.finish(c, nil)
 	if rest := buf[n:]; len(rest) > 0 && c.state == stateOpen {
 		c.frames(rest)

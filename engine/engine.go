@@ -270,11 +270,10 @@ func (e *Engine) AdoptWith(nc net.Conn, buffered []byte, res upgrade.Result, opt
 		c.parser.MaxMessageSize = 0
 	}
 	c.state = stateOpen
-	c.setupDeflate(&res) // before the caller can write
-	c.wflags = wCanWrite // the caller may write before the loop has run open
-	if res.Subprotocol != "" {
-		c.subprotocol = intern(e.cfg.Upgrade.Subprotocols, res.Subprotocol)
-	}
+	// Before the caller can write, which it may do before the loop has
+	// run open.
+	c.negotiated(&res, e.cfg.Upgrade.Subprotocols)
+	c.wflags = wCanWrite
 	var pending []byte
 	if len(buffered) > 0 {
 		pending = append([]byte(nil), buffered...)
@@ -284,7 +283,7 @@ func (e *Engine) AdoptWith(nc net.Conn, buffered []byte, res upgrade.Result, opt
 			c.closeNow(err)
 			return
 		}
-		c.open(&res, e.cfg.Upgrade.Subprotocols)
+		c.open()
 		if len(pending) > 0 && c.state == stateOpen {
 			c.process(pending)
 		}

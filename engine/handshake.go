@@ -59,7 +59,8 @@ func (c *Conn) serverHandshake(b []byte) {
 	}
 	gathered := c.in
 	c.in = nil
-	c.open(&res, srv.Subprotocols)
+	c.negotiated(&res, srv.Subprotocols)
+	c.open()
 	if rest := buf[n:]; len(rest) > 0 && c.state == stateOpen {
 		c.frames(rest)
 	}

@@ -104,7 +104,9 @@ func (c *Compressor) Level() int { return c.level }
 // Append compresses msg as one message, appends the compressed bytes
 // (without the 00 00 ff ff tail) to dst and returns the extended slice.
 // An empty message compresses to the single byte 0x00. msg is not
-// retained. In steady state (dst with room) Append allocates nothing.
+// retained; it must not share memory with dst's spare capacity, which the
+// output overwrites while msg is read. In steady state (dst with room)
+// Append allocates nothing.
 func (c *Compressor) Append(dst, msg []byte) []byte {
 	if !c.keep || !c.started {
 		c.fw.Reset(&c.sink)
@@ -181,7 +183,8 @@ func (f *Inflater) Reset() { f.window = f.window[:0] }
 // whatever the compression ratio. Data that is not valid DEFLATE fails
 // with ErrInvalidCompressed (1007). On error dst is returned unextended
 // (its spare capacity may have been written), and a context kept so far
-// is lost. msg is not retained.
+// is lost. msg is not retained; it must not share memory with dst's
+// spare capacity, which the output overwrites while msg is read.
 //
 // Append allocates to grow dst and, inside compress/flate, for the
 // lookup tables of any block whose Huffman codes are longer than 9 bits,

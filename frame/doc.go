@@ -2,7 +2,9 @@
 // headers, payload masking, streaming UTF-8 validation, close frames and a
 // resumable parser for a byte stream that arrives in arbitrary pieces.
 //
-// The package does no I/O and allocates nothing on its hot paths. It is the
+// The package does no I/O and allocates nothing on its hot paths (inflating
+// aside: compress/flate builds some tables per block, see Inflater.Append).
+// It is the
 // layer the rest of lull stands on, and it is usable on its own: feed a
 // Parser whatever bytes a socket returned, act on the fragments it hands
 // back, and build outgoing frames with PutHeader and Mask.
@@ -31,8 +33,9 @@
 //
 // # Concurrency
 //
-// Parser and UTF8Validator values belong to one goroutine at a time. The
-// package-level functions are safe for concurrent use.
+// Parser, UTF8Validator, Compressor and Inflater values belong to one
+// goroutine at a time. The package-level functions (AppendDeflate and
+// AppendInflate included) are safe for concurrent use.
 //
 // # Errors
 //
