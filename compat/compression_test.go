@@ -1,7 +1,10 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"net"
 	"net/http"
 	"testing"
 )
@@ -68,4 +71,49 @@ func TestCompression(t *testing.T) {
 		t.Fatal("compression negotiated without an offer")
 	}
 	_ = http.StatusOK
+}
+
+// TestCompressionNegotiation: the server answers the first offer it can
+// honour as RFC 7692 asks: an offered server_max_window_bits is echoed
+// (15, the window compat's compressor keeps) or, below 15, the offer is
+// declined.
+func TestCompressionNegotiation(t *testing.T) {
+	s := newServer(t, &Upgrader{EnableCompression: true}, echo)
+	const base = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+	for _, tc := range []struct{ offer, want string }{
+		{"permessage-deflate", base},
+		{"permessage-deflate; client_max_window_bits", base},
+		{"permessage-deflate; server_max_window_bits=15", base + "; server_max_window_bits=15"},
+		{"permessage-deflate; server_max_window_bits=9", ""},
+		{"permessage-deflate; server_max_window_bits=9, permessage-deflate", base},
+		{"permessage-deflate; server_max_window_bits=9; server_no_context_takeover, permessage-deflate; server_max_window_bits=15", base + "; server_max_window_bits=15"},
+		{"permessage-deflate; bogus_param", ""},
+	} {
+		got := offerExtensions(t, s.Listener.Addr().String(), tc.offer)
+		if got != tc.want {
+			t.Errorf("offer %q: answered %q, want %q", tc.offer, got, tc.want)
+		}
+	}
+}
+
+// offerExtensions makes a handshake offering offer (the Dialer refuses an
+// extensions header from the application) and returns the server's
+// Sec-WebSocket-Extensions.
+func offerExtensions(t *testing.T, addr, offer string) string {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"+
+		"Sec-WebSocket-Extensions: %s\r\n\r\n", addr, offer)
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		t.Fatalf("%q: %v", offer, err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("%q: %s", offer, resp.Status)
+	}
+	return resp.Header.Get("Sec-Websocket-Extensions")
 }
