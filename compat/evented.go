@@ -244,6 +244,9 @@ func (c *Conn) ServeEvents(events Events) error {
 	if c.deflate {
 		res.Deflate = true
 		res.DeflateParams = upgrade.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+		if c.compressLevel == smallWindowLevel {
+			res.DeflateParams.ClientMaxWindowBits = 8 // the engine compresses Huffman-only
+		}
 	}
 	ec, err := e.AdoptWith(c.conn, buffered, res,
 		&engine.AdoptOptions{Client: !c.isServer, UserData: c, MaxMessageSize: limit, CheckUTF8: !c.rs.p.SkipUTF8})
