@@ -129,7 +129,12 @@
 // permessage-deflate (RFC 7692) is negotiated as gorilla/websocket v1.5.3
 // does it, with no context takeover in either direction: an Upgrader with
 // EnableCompression accepts a client's offer, a Dialer with
-// EnableCompression makes one. On a connection that negotiated it, text
+// EnableCompression makes one. Unlike gorilla, the window parameters are
+// honoured as RFC 7692 requires: the Upgrader echoes an offered
+// server_max_window_bits of 15 and declines an offer of a smaller window
+// (taking the client's next offer, if any); the Dialer offers
+// client_max_window_bits, and if the server limits its window below 15
+// bits compresses with Huffman coding only. On a connection that negotiated it, text
 // and binary messages are compressed unless EnableWriteCompression(false)
 // (SetCompressionLevel sets the level, 1 by default), and compressed
 // messages are inflated within the read limit. No compression state stays
