@@ -134,8 +134,9 @@
 // server_max_window_bits of 15 and declines an offer of a smaller window
 // (taking the client's next offer, if any); the Dialer offers
 // client_max_window_bits, and if the server limits its window below 15
-// bits compresses with Huffman coding only. On a connection that negotiated it, text
-// and binary messages are compressed unless EnableWriteCompression(false)
+// bits compresses with Huffman coding only. On a connection that
+// negotiated it, text and binary messages are compressed unless
+// EnableWriteCompression(false)
 // (SetCompressionLevel sets the level, 1 by default), and compressed
 // messages are inflated within the read limit. No compression state stays
 // with the connection between messages.
