@@ -216,7 +216,11 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	}
 	cl.Host = req.Host
 	if d.EnableCompression && compressionSupported {
-		cl.Deflate = []upgrade.DeflateParams{{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
+		// client_max_window_bits lets the server limit this side's window
+		// (Autobahn 13.3-13.6): below 15 bits messages are then compressed
+		// with Huffman coding only, which keeps to any window.
+		cl.Deflate = []upgrade.DeflateParams{{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ClientMaxWindowBits: 15}}
+		cl.DeflateMinWindowBits = 8
 	}
 
 	if d.HandshakeTimeout != 0 {
@@ -436,6 +440,9 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	c.subprotocol = res.Subprotocol
 	if res.Deflate {
 		c.enableDeflate()
+		if b := res.DeflateParams.ClientMaxWindowBits; b != 0 && b < 15 {
+			c.compressLevel = smallWindowLevel
+		}
 	}
 	netConn = nil // the Conn owns it now
 	return c, hr, nil

@@ -16,6 +16,21 @@ const (
 // it (no context takeover either way).
 const compressionSupported = true
 
+// smallWindowLevel, as compressLevel, marks a client connection whose
+// server limited the client's LZ77 window to under 15 bits
+// (client_max_window_bits): messages are compressed with
+// flate.HuffmanOnly, which emits no back-references, whatever
+// SetCompressionLevel asks.
+const smallWindowLevel = -128
+
+// level returns the compression level to use for the next message.
+func (c *Conn) level() int {
+	if c.compressLevel == smallWindowLevel {
+		return flate.HuffmanOnly
+	}
+	return int(c.compressLevel)
+}
+
 // enableDeflate turns on permessage-deflate for a connection whose
 // handshake negotiated it.
 func (c *Conn) enableDeflate() {
@@ -42,7 +57,9 @@ func (c *Conn) SetCompressionLevel(level int) error {
 		return errors.New("websocket: invalid compression level")
 	}
 	c.msgMu.Lock()
-	c.compressLevel = int8(level)
+	if c.compressLevel != smallWindowLevel {
+		c.compressLevel = int8(level)
+	}
 	c.msgMu.Unlock()
 	return nil
 }

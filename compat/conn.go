@@ -249,6 +249,30 @@ func (c *Conn) SetReadLimit(limit int64) {
 	}
 }
 
+// EnableTextValidation turns UTF-8 validation of received text messages on
+// or off. It is off by default, as in gorilla/websocket, which leaves
+// validation to the application: a text message that is not valid UTF-8 is
+// then delivered as it came.
+//
+// When it is on, text messages are validated as they arrive, compressed
+// ones once inflated, and the connection fails at the first invalid byte
+// sequence, before the rest of the message is read: the connection sends a
+// close message with code CloseInvalidFramePayloadData (1007) and
+// NextReader, ReadMessage or the message's reader returns an error (after
+// the valid bytes before the offending sequence, for a reader). This lets a
+// server fail fast, as RFC 6455 asks, even when it reads whole messages
+// with ReadMessage.
+//
+// Call it before reading, or between messages, and for a connection served
+// by ServeEvents before calling ServeEvents (the setting is carried over);
+// once ServeEvents has taken the reads, it has no effect. This method is a
+// lull addition to gorilla/websocket's API.
+func (c *Conn) EnableTextValidation(enable bool) {
+	if c.rs != nil { // nil once ServeEvents has taken the reads
+		c.rs.p.SkipUTF8 = !enable
+	}
+}
+
 // CloseHandler returns the current close handler.
 func (c *Conn) CloseHandler() func(code int, text string) error {
 	if c.closeH() != nil {

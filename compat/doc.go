@@ -44,8 +44,10 @@
 //
 // TextMessage and BinaryMessage are the two kinds of data message. Text is
 // meant to be UTF-8, but, as in gorilla/websocket, the package checks
-// neither what it sends nor what it receives: that is the application's
-// job.
+// neither what it sends nor what it receives by default: that is the
+// application's job. Conn.EnableTextValidation, a lull addition, has
+// received text checked as it arrives, the connection failing with close
+// 1007 at the first invalid byte, before the rest of the message.
 //
 // # Control messages
 //
@@ -127,8 +129,14 @@
 // permessage-deflate (RFC 7692) is negotiated as gorilla/websocket v1.5.3
 // does it, with no context takeover in either direction: an Upgrader with
 // EnableCompression accepts a client's offer, a Dialer with
-// EnableCompression makes one. On a connection that negotiated it, text
-// and binary messages are compressed unless EnableWriteCompression(false)
+// EnableCompression makes one. Unlike gorilla, the window parameters are
+// honoured as RFC 7692 requires: the Upgrader echoes an offered
+// server_max_window_bits of 15 and declines an offer of a smaller window
+// (taking the client's next offer, if any); the Dialer offers
+// client_max_window_bits, and if the server limits its window below 15
+// bits compresses with Huffman coding only. On a connection that
+// negotiated it, text and binary messages are compressed unless
+// EnableWriteCompression(false)
 // (SetCompressionLevel sets the level, 1 by default), and compressed
 // messages are inflated within the read limit. No compression state stays
 // with the connection between messages.

@@ -191,7 +191,8 @@ func (ev *evented) write(op frame.Opcode, fin bool, payload []byte) error {
 // The handlers set with SetPingHandler, SetPongHandler and SetCloseHandler
 // are called from the loops too (the default ping handler answers with a
 // pong, and a close message is always answered with one echoing its code).
-// The read limit set with SetReadLimit applies. The read methods
+// The read limit set with SetReadLimit applies, and so does
+// EnableTextValidation. The read methods
 // (NextReader, ReadMessage, ReadJSON) fail from then on; the write methods
 // keep working, from any goroutine and from the callbacks, but they no
 // longer wait for the peer: what the socket does not take at once is
@@ -243,9 +244,12 @@ func (c *Conn) ServeEvents(events Events) error {
 	if c.deflate {
 		res.Deflate = true
 		res.DeflateParams = upgrade.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+		if c.compressLevel == smallWindowLevel {
+			res.DeflateParams.ClientMaxWindowBits = 8 // the engine compresses Huffman-only
+		}
 	}
 	ec, err := e.AdoptWith(c.conn, buffered, res,
-		&engine.AdoptOptions{Client: !c.isServer, UserData: c, MaxMessageSize: limit})
+		&engine.AdoptOptions{Client: !c.isServer, UserData: c, MaxMessageSize: limit, CheckUTF8: !c.rs.p.SkipUTF8})
 	if c.rs.rbuf != nil {
 		putBuf(c.rs.rbuf)
 		c.rs.rbuf, c.rs.rpos, c.rs.rend = nil, 0, 0

@@ -146,6 +146,9 @@ func (c *Conn) protocolError(err error, b []byte) error {
 		return ErrReadLimit
 	case frame.ErrLengthOverflow:
 		return ErrReadLimit
+	case frame.ErrInvalidUTF8: // EnableTextValidation is on
+		c.WriteControl(CloseMessage, FormatCloseMessage(CloseInvalidFramePayloadData, fe.Reason), time.Now().Add(writeWait))
+		return hooks.NewProtocolError(fe, b, c.rs.p.Compression)
 	}
 	pe := hooks.NewProtocolError(fe, b, c.rs.p.Compression)
 	data := FormatCloseMessage(CloseProtocolError, strings.TrimPrefix(pe.Text, "websocket: "))
@@ -202,8 +205,9 @@ func (c *Conn) cur() []byte {
 }
 
 // inflate reads the rest of a compressed message and inflates it; the
-// result becomes the current (and last) fragment.
-func (c *Conn) inflate() error {
+// result becomes the current (and last) fragment. A text message (op) is
+// validated once inflated when EnableTextValidation is on.
+func (c *Conn) inflate(op frame.Opcode) error {
 	rs := c.rs
 	z := append([]byte(nil), c.cur()...)
 	for !rs.curEnd {
@@ -215,6 +219,9 @@ func (c *Conn) inflate() error {
 		z = append(z, c.cur()...)
 	}
 	out, err := frame.AppendInflate(nil, z, rs.p.MaxMessageSize)
+	if err == nil && op == frame.OpText && !rs.p.SkipUTF8 && !frame.ValidUTF8(out) {
+		err = frame.ErrInvalidUTF8 // EnableTextValidation is on
+	}
 	if err != nil {
 		var fe *frame.Error
 		if errors.As(err, &fe) {
@@ -263,7 +270,7 @@ func (c *Conn) beginMessage() (int, error) {
 	c.rs.inMsg = true
 	c.setCur(f.Payload, f.End)
 	if f.Compressed {
-		if err := c.inflate(); err != nil {
+		if err := c.inflate(f.Opcode); err != nil {
 			c.readErr = err
 			return noFrame, err
 		}

@@ -146,7 +146,14 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		return u.returnError(w, r, http.StatusBadRequest, "websocket: not a websocket handshake: 'Sec-WebSocket-Key' header must be Base64 encoded value of 16-byte in length")
 	}
 	subprotocol := u.selectSubprotocol(r, responseHeader)
-	compress := u.EnableCompression && compressionSupported && hasExtension(r.Header, "permessage-deflate")
+	// permessage-deflate: the first offer compat can honour (its compressor
+	// keeps a 32 KiB window and no context), answered per RFC 7692 (an
+	// offered server_max_window_bits is echoed, or the offer declined).
+	var deflate upgrade.DeflateParams
+	compress := false
+	if u.EnableCompression && compressionSupported {
+		deflate, compress = upgrade.NegotiateDeflate(&upgrade.DeflatePolicy{}, r.Header["Sec-Websocket-Extensions"]...)
+	}
 
 	h, ok := w.(http.Hijacker)
 	if !ok {
@@ -175,7 +182,9 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		p = append(p, "\r\n"...)
 	}
 	if compress {
-		p = append(p, "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"...)
+		p = append(p, "Sec-WebSocket-Extensions: "...)
+		p = deflate.AppendExtension(p, false)
+		p = append(p, "\r\n"...)
 	}
 	for k, vs := range responseHeader {
 		if k == "Sec-Websocket-Protocol" {

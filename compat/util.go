@@ -45,19 +45,3 @@ func tokenListContainsValue(header http.Header, name string, value string) bool 
 	}
 	return false
 }
-
-// extensionNames returns the extension names (without parameters) offered
-// in header's Sec-WebSocket-Extensions values.
-func hasExtension(header http.Header, name string) bool {
-	for _, v := range header["Sec-Websocket-Extensions"] {
-		for _, ext := range strings.Split(v, ",") {
-			if i := strings.IndexByte(ext, ';'); i >= 0 {
-				ext = ext[:i]
-			}
-			if equalASCIIFold(strings.Trim(ext, " \t"), name) {
-				return true
-			}
-		}
-	}
-	return false
-}

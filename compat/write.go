@@ -182,7 +182,7 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 // with msgMu held.
 func (c *Conn) writeCompressed(op frame.Opcode, data []byte) error {
 	b := getBuf(len(data) + 64)
-	z, err := frame.AppendDeflate((*b)[:0], data, int(c.compressLevel))
+	z, err := frame.AppendDeflate((*b)[:0], data, c.level())
 	if err == nil {
 		err = c.writeFrameRsv(op, true, frame.Rsv1, z, c.writeDeadline)
 	}

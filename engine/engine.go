@@ -240,6 +240,10 @@ type AdoptOptions struct {
 	// MaxMessageSize overrides Config.MaxMessageSize for this connection
 	// when not zero; a negative value means no limit.
 	MaxMessageSize int64
+
+	// CheckUTF8 validates this connection's text messages even when
+	// Config.SkipUTF8 is set (an engine shared by connections that differ).
+	CheckUTF8 bool
 }
 
 // AdoptWith is Adopt with options: it can take over a client connection,
@@ -268,6 +272,9 @@ func (e *Engine) AdoptWith(nc net.Conn, buffered []byte, res upgrade.Result, opt
 		c.parser.MaxMessageSize = o.MaxMessageSize
 	case o.MaxMessageSize < 0:
 		c.parser.MaxMessageSize = 0
+	}
+	if o.CheckUTF8 {
+		c.parser.SkipUTF8 = false
 	}
 	c.state = stateOpen
 	// Before the caller can write, which it may do before the loop has

@@ -100,12 +100,13 @@ type browserResult struct {
 // server wants.
 //
 // With compat as the lull side, the /ws route is compat's Upgrader and the
-// echo loop gorilla-style code (no compression until compat has it).
+// echo loop gorilla-style code, without and with compression.
 func TestChromium(t *testing.T) {
 	for _, ld := range append([]lullDeflate{lullNoDeflate}, lullDeflates...) {
 		t.Run("engine/"+ld.name, func(t *testing.T) { testChromium(t, "engine", ld) })
 	}
 	t.Run("compat/off", func(t *testing.T) { testChromium(t, "compat", lullNoDeflate) })
+	t.Run("compat/deflate", func(t *testing.T) { testChromium(t, "compat", lullDeflates[0]) })
 }
 
 func testChromium(t *testing.T, side string, ld lullDeflate) {

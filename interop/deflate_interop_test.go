@@ -69,7 +69,7 @@ var autobahnClientOffer = []upgrade.DeflateParams{{ClientNoContextTakeover: true
 func TestInteropDeflate(t *testing.T) {
 	for _, side := range lullSides {
 		if !side.deflate {
-			continue // compat: compression arrives with the compat-extras branch
+			continue
 		}
 		for _, ld := range lullDeflates {
 			for _, p := range peers {
@@ -127,7 +127,7 @@ func TestAutobahnDeflateNode(t *testing.T) {
 	ld := lullDeflates[0]
 	for _, side := range lullSides {
 		if !side.deflate {
-			continue // compat: compression arrives with the compat-extras branch
+			continue
 		}
 		t.Run(side.name+"/node-ws/to-lull-server", func(t *testing.T) {
 			record(t, matrixKey{"node-ws", dirToLull, "deflate 12+13", side.name})
@@ -138,11 +138,20 @@ func TestAutobahnDeflateNode(t *testing.T) {
 					srv.forgetFailed(t)
 					run := clientRun{Cases: deflateCases(r.content, -1, true, *rounds), CloseBy: "client", Code: 1000}
 					res := runNodeClient(t, srv.URL, run, map[string]any{}, r.offer.header)
-					if !strings.HasPrefix(res.Extensions, "permessage-deflate") {
+					first, _, _ := strings.Cut(r.offer.header, ",")
+					if w := offeredWindow(first); w != 0 && w < side.minServerWindowBits && !strings.Contains(r.offer.header, ",") {
+						if res.Extensions != "" {
+							t.Errorf("offer %q answered %q: %s cannot keep to that window and must decline", r.offer.header, res.Extensions, side.name)
+						}
+					} else if !strings.HasPrefix(res.Extensions, "permessage-deflate") {
 						t.Errorf("offer %q answered %q: lull declined an offer it can honour", r.offer.header, res.Extensions)
 					}
 					checkWindowAnswer(t, r.offer.header, res.Extensions)
-					if r.offer.name == "13.7" && offeredWindow(res.Extensions) != 9 {
+					if want := 9; r.offer.name == "13.7" && side.minServerWindowBits > 9 {
+						if offeredWindow(res.Extensions) != 0 {
+							t.Errorf("13.7: answered %q, want the second offer (no server_max_window_bits) accepted", res.Extensions)
+						}
+					} else if r.offer.name == "13.7" && offeredWindow(res.Extensions) != want {
 						t.Errorf("13.7: answered %q, want the first offer (server_max_window_bits=9) accepted", res.Extensions)
 					}
 					t.Logf("offer %q → %q", r.offer.header, res.Extensions)

@@ -69,8 +69,11 @@ type lullSide struct {
 	fragments bool
 	// deflate: the side negotiates permessage-deflate.
 	deflate bool
-	server  func(t *testing.T, ld lullDeflate) *server
-	client  func(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult
+	// minServerWindowBits: the smallest server_max_window_bits the side's
+	// server honours (0: any, 8); offers below it are declined.
+	minServerWindowBits int
+	server              func(t *testing.T, ld lullDeflate) *server
+	client              func(t *testing.T, url string, run clientRun, ld lullDeflate, offer []upgrade.DeflateParams) clientResult
 }
 
 var lullSides = []lullSide{
@@ -82,7 +85,9 @@ var lullSides = []lullSide{
 			return runLullClientWorkers(t, url, run, ld, offer, 2)
 		},
 	},
-	{name: "compat", server: startCompatServer, client: runCompatClient, fragments: true},
+	// compat compresses with compress/flate's 32 KiB window: it declines
+	// offers of a smaller server window (Autobahn 13.3, 13.5).
+	{name: "compat", server: startCompatServer, client: runCompatClient, fragments: true, deflate: true, minServerWindowBits: 15},
 }
 
 const (

@@ -28,11 +28,12 @@ const (
 // API fails TestCompatMatchesGorilla: add a deliberate extension here, with
 // its reason, in the same commit that adds it.
 var intendedGorillaAdditions = map[string]string{
-	"type Events":                      "evented mode (issue 5): the callbacks a connection served by the engine calls",
-	"field Events.OnMessage":           "evented mode: called with each data message",
-	"field Events.OnClose":             "evented mode: called once when the connection ends",
-	"method (Conn).ServeEvents":        "evented mode: hands an upgraded or dialled Conn's reads to the engine",
-	"method (Upgrader).UpgradeEvented": "evented mode: Upgrade and ServeEvents in one call",
+	"type Events":                        "evented mode (issue 5): the callbacks a connection served by the engine calls",
+	"field Events.OnMessage":             "evented mode: called with each data message",
+	"field Events.OnClose":               "evented mode: called once when the connection ends",
+	"method (Conn).ServeEvents":          "evented mode: hands an upgraded or dialled Conn's reads to the engine",
+	"method (Upgrader).UpgradeEvented":   "evented mode: Upgrade and ServeEvents in one call",
+	"method (Conn).EnableTextValidation": "opt-in UTF-8 validation of text as it arrives (fail fast with 1007); off by default as in gorilla",
 }
 
 // compat/btcsuite must be exactly btcsuite's surface: no additions at all.

@@ -14,12 +14,15 @@
 //	/m  ReadMessage → WriteMessage
 //	/p  ReadMessage → NewPreparedMessage → WritePreparedMessage
 //
-// permessage-deflate is offered to clients (it takes effect where compat
-// supports it). compat leaves UTF-8 checking of text to the application, as
-// gorilla does, so the handlers check it: a text message that is not UTF-8
-// (found as soon as the offending byte is read, on the streaming routes)
-// is answered with close 1007 and the TCP connection is closed at once,
-// without waiting for the client's close.
+// permessage-deflate is offered to clients. compat leaves UTF-8 checking
+// of text to the application by default, as gorilla does; every route
+// turns on compat's own check (Conn.EnableTextValidation, a lull
+// addition), so a text message that is not UTF-8 fails the connection with
+// close 1007 as soon as the offending byte arrives, even on the routes
+// that read whole messages. The streaming routes also check text
+// themselves, as gorilla's Autobahn example does, answering with close
+// 1007. Either way the TCP connection is closed at once, without waiting
+// for the client's close.
 package main
 
 import (
@@ -32,7 +35,6 @@ import (
 	"net/http"
 	"os"
 	"time"
-	"unicode/utf8"
 
 	websocket "github.com/lullws/lull/compat"
 	"github.com/lullws/lull/frame"
@@ -118,6 +120,7 @@ func echoCopy(w http.ResponseWriter, r *http.Request, writerOnly bool) {
 		return // Upgrade has sent the HTTP error
 	}
 	defer conn.Close()
+	conn.EnableTextValidation(true)
 	for {
 		mt, rd, err := conn.NextReader()
 		if err != nil {
@@ -158,14 +161,11 @@ func echoReadAll(w http.ResponseWriter, r *http.Request, writeMessage, prepared 
 		return
 	}
 	defer conn.Close()
+	conn.EnableTextValidation(true) // ReadMessage fails at the first invalid byte
 	for {
 		mt, b, err := conn.ReadMessage()
 		if err != nil {
 			logEnd(r.URL.Path, err)
-			return
-		}
-		if mt == websocket.TextMessage && !utf8.Valid(b) {
-			failInvalidUTF8(conn)
 			return
 		}
 		switch {
