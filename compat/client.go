@@ -433,7 +433,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 
 	netConn.SetDeadline(time.Time{})
 	c := newConn(netConn, false, d.ReadBufferSize, d.WriteBufferSize, d.WriteBufferPool, buf[head:])
-	c.subprotocol = res.Subprotocol
+	c.setSubprotocol(res.Subprotocol)
 	if res.Deflate {
 		c.enableDeflate()
 	}

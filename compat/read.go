@@ -19,15 +19,13 @@ func (c *Conn) fill() error {
 			putBuf(c.rs.rbuf) // hold nothing while waiting
 			c.rs.rbuf = nil
 		}
-		c.rs.rawErr = nil
 		c.rs.peek = true
 		if err := c.raw.Read(c.rs.rawFn); err != nil {
 			return err
 		}
-		if c.rs.rawErr != nil {
-			return c.rs.rawErr
-		}
-		return nil
+		// rawRead records a read error as the sticky one (every caller
+		// of fill makes it so), which saves a field.
+		return c.readErr()
 	}
 	if c.rs.rbuf == nil {
 		c.rs.rbuf = getBuf(int(c.rs.readBufSize))
@@ -90,10 +88,7 @@ func (c *Conn) next() (frame.Fragment, error) {
 func (c *Conn) control(f *frame.Fragment) error {
 	payload := f.Payload
 	if !f.Start || !f.End {
-		if c.rs.ctl == nil {
-			c.rs.ctl = new(ctlBuf)
-		}
-		cb := c.rs.ctl
+		cb := &c.rs.extras().ctl
 		if f.Start {
 			cb.n = 0
 		}
@@ -161,7 +156,7 @@ func (c *Conn) protocolError(err error, b []byte) error {
 // the shortest stack.
 func (c *Conn) waitIdle() error {
 	rs := c.rs
-	if rs.rpos < rs.rend || rs.inMsg || c.readErr != nil {
+	if rs.rpos < rs.rend || rs.inMsg || c.readErr() != nil {
 		return nil
 	}
 	if err := c.fill(); err != nil {
@@ -170,7 +165,7 @@ func (c *Conn) waitIdle() error {
 		} else {
 			err = hideTempErr(err)
 		}
-		c.readErr = err
+		c.setReadErr(err)
 		return err
 	}
 	return nil
@@ -181,7 +176,9 @@ func (c *Conn) waitIdle() error {
 func (c *Conn) setCur(payload []byte, end bool) {
 	rs := c.rs
 	rs.curEnd = end
-	rs.curInflated, rs.inflated = false, nil
+	if rs.curInflated {
+		rs.curInflated, rs.more.inflated = false, nil
+	}
 	if len(payload) == 0 {
 		rs.curLo, rs.curHi = 0, 0
 		return
@@ -196,7 +193,7 @@ func (c *Conn) cur() []byte {
 		return nil
 	}
 	if c.rs.curInflated {
-		return c.rs.inflated[c.rs.curLo:c.rs.curHi]
+		return c.rs.more.inflated[c.rs.curLo:c.rs.curHi]
 	}
 	return (*c.rs.rbuf)[c.rs.curLo:c.rs.curHi]
 }
@@ -228,7 +225,7 @@ func (c *Conn) inflate() error {
 		return err
 	}
 	rs.curLo, rs.curHi = 0, 0
-	rs.curInflated, rs.inflated = len(out) > 0, out
+	rs.curInflated, rs.extras().inflated = len(out) > 0, out
 	rs.curHi = int32(len(out))
 	rs.curEnd = true
 	return nil
@@ -238,8 +235,8 @@ func (c *Conn) inflate() error {
 // the first fragment of the next data message, which it leaves as the current fragment.
 func (c *Conn) beginMessage() (int, error) {
 	c.rs.readSeq++
-	if c.readErr != nil {
-		return noFrame, c.readErr
+	if c.readErr() != nil {
+		return noFrame, c.readErr()
 	}
 	for c.rs.inMsg {
 		c.rs.curLo, c.rs.curHi = 0, 0
@@ -249,7 +246,7 @@ func (c *Conn) beginMessage() (int, error) {
 		}
 		f, err := c.next()
 		if err != nil {
-			c.readErr = err
+			c.setReadErr(err)
 			return noFrame, err
 		}
 		c.setCur(f.Payload, f.End)
@@ -257,14 +254,14 @@ func (c *Conn) beginMessage() (int, error) {
 	c.releaseReadBuffer()
 	f, err := c.next()
 	if err != nil {
-		c.readErr = err
+		c.setReadErr(err)
 		return noFrame, err
 	}
 	c.rs.inMsg = true
 	c.setCur(f.Payload, f.End)
 	if f.Compressed {
 		if err := c.inflate(); err != nil {
-			c.readErr = err
+			c.setReadErr(err)
 			return noFrame, err
 		}
 	}
@@ -331,12 +328,12 @@ func (r *messageReader) Read(b []byte) (int, error) {
 			c.releaseReadBuffer()
 			return 0, io.EOF
 		}
-		if c.readErr != nil {
-			return 0, c.readErr
+		if c.readErr() != nil {
+			return 0, c.readErr()
 		}
 		f, err := c.next()
 		if err != nil {
-			c.readErr = err
+			c.setReadErr(err)
 			return 0, err
 		}
 		c.setCur(f.Payload, f.End)
@@ -374,7 +371,7 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 		for !c.rs.curEnd {
 			f, err := c.next()
 			if err != nil {
-				c.readErr = err
+				c.setReadErr(err)
 				c.rs.curLo, c.rs.curHi = 0, 0
 				return messageType, p, err
 			}
