@@ -189,17 +189,18 @@ func (c *Conn) closeH() func(int, string) error {
 // off it on pointers.
 type readState struct {
 	p       frame.Parser
-	rbuf    *[]byte                     // pooled; nil while nothing is buffered (raw mode)
-	readers *[readerBlock]messageReader // handed out one by one (see newReader)
-	more    *readMore                   // allocated on first use
+	rbuf    *[]byte        // pooled; nil while nothing is buffered (raw mode)
+	readers *messageReader // the next reader of the current block (see newReader)
+	more    *readMore      // allocated on first use
 	rawFn   func(fd uintptr) bool
 
 	rpos, rend  int32
 	curLo       int32 // the current data fragment's unread bytes: rbuf[curLo:curHi]
 	curHi       int32
 	readBufSize int32
-	readSeq     uint32 // incremented by each NextReader/ReadMessage: older readers return io.EOF
-	nextReader  uint8
+	readSeq     uint32  // incremented by each NextReader/ReadMessage: older readers return io.EOF
+	readersLeft uint8   // readers of the block from readers on not yet handed out
+	blockLen    uint8   // how many readers the next block holds
 	curEnd      bool    // cur's fragment ends its message
 	inMsg       bool    // a data message has begun and has not been read to its end
 	peek        bool    // rawRead's next call is the first of a wait
