@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"weak"
 
 	"github.com/lullws/lull/frame"
 )
@@ -189,9 +190,9 @@ func (c *Conn) closeH() func(int, string) error {
 // off it on pointers.
 type readState struct {
 	p       frame.Parser
-	rbuf    *[]byte        // pooled; nil while nothing is buffered (raw mode)
-	readers *messageReader // the next reader of the current block (see newReader)
-	more    *readMore      // allocated on first use
+	rbuf    *[]byte                                  // pooled; nil while nothing is buffered (raw mode)
+	readers weak.Pointer[[readerBlock]messageReader] // the current block (see newReader)
+	more    *readMore                                // allocated on first use
 	rawFn   func(fd uintptr) bool
 
 	rpos, rend  int32
@@ -199,8 +200,7 @@ type readState struct {
 	curHi       int32
 	readBufSize int32
 	readSeq     uint32  // incremented by each NextReader/ReadMessage: older readers return io.EOF
-	readersLeft uint8   // readers of the block from readers on not yet handed out
-	blockLen    uint8   // how many readers the next block holds
+	nextReader  uint8   // the current block's next reader
 	curEnd      bool    // cur's fragment ends its message
 	inMsg       bool    // a data message has begun and has not been read to its end
 	peek        bool    // rawRead's next call is the first of a wait

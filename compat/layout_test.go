@@ -3,8 +3,8 @@ package websocket
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
-	"time"
 	"unsafe"
 )
 
@@ -19,48 +19,45 @@ func TestIdleLayout(t *testing.T) {
 	}
 }
 
-// TestNextReaderBlocksDropped checks that readers stay correct across the
-// blocks newReader allocates, and that a goroutine which parks in
-// NextReader holds no block of readers.
-func TestNextReaderBlocksDropped(t *testing.T) {
+// TestNextReaderBlocks checks that readers stay correct across the
+// blocks newReader allocates, and that an idle connection keeps no block
+// once the application holds none of its readers.
+func TestNextReaderBlocks(t *testing.T) {
 	srv, cli := tcpPair(t)
 	var readers []io.Reader
-	for round := 0; round < 5; round++ {
-		// Some messages back to back (blocks fill), then a wait.
-		for i := 0; i < 7*round+1; i++ {
-			if err := cli.WriteMessage(TextMessage, []byte(fmt.Sprint(round, i))); err != nil {
-				t.Fatal(err)
-			}
+	for i := 0; i < 3*readerBlock+5; i++ {
+		if err := cli.WriteMessage(TextMessage, []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
 		}
-		for i := 0; i < 7*round+1; i++ {
-			_, r, err := srv.NextReader()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(r)
-			if err != nil || string(b) != fmt.Sprint(round, i) {
-				t.Fatalf("round %d message %d: %q, %v", round, i, b, err)
-			}
-			readers = append(readers, r)
+		_, r, err := srv.NextReader()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if round == 4 {
-			break
+		b, err := io.ReadAll(r)
+		if err != nil || string(b) != fmt.Sprint(i) {
+			t.Fatalf("message %d: %q, %v", i, b, err)
 		}
-		// No message: the goroutine parks until the deadline.
-		srv.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		if srv.rs.readersLeft > 0 && srv.rs.readers == nil {
-			t.Fatal("readersLeft without readers")
-		}
-		srv.fill() // parks: nothing was sent
-		if srv.rs.readers != nil || srv.rs.readersLeft != 0 {
-			t.Errorf("round %d: %d readers of a block kept while parked", round, srv.rs.readersLeft)
-		}
-		srv.SetReadDeadline(time.Time{})
-		srv.setReadErr(nil) // the timeout is not what this test is about
+		readers = append(readers, r)
 	}
 	for i, r := range readers {
 		if n, err := r.Read(make([]byte, 1)); n != 0 || err != io.EOF {
 			t.Errorf("stale reader %d: %d, %v; want 0, io.EOF", i, n, err)
 		}
+	}
+	readers = nil
+	runtime.GC()
+	if srv.rs.readers.Value() != nil {
+		t.Error("an idle connection keeps its block of readers after a GC")
+	}
+	// A collected block is replaced.
+	if err := cli.WriteMessage(TextMessage, []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	_, r, err := srv.NextReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(r); err != nil || string(b) != "after" {
+		t.Fatalf("after a GC: %q, %v", b, err)
 	}
 }

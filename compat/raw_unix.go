@@ -45,7 +45,6 @@ func (c *Conn) rawRead(fd uintptr) bool {
 					continue
 				}
 				if e == syscall.EAGAIN {
-					c.rs.dropReaders() // hold no readers while parked
 					return false
 				}
 				break // data, EOF or an error: the read below reports it
@@ -62,7 +61,6 @@ func (c *Conn) rawRead(fd uintptr) bool {
 			continue
 		case err == syscall.EAGAIN:
 			putBuf(b)
-			c.rs.dropReaders()
 			return false
 		case err != nil:
 			c.setReadErr(&net.OpError{Op: "read", Net: c.conn.LocalAddr().Network(),

@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unsafe"
+	"weak"
 
 	"github.com/lullws/lull/compat/internal/hooks"
 	"github.com/lullws/lull/frame"
@@ -294,43 +294,31 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 	return messageType, c.newReader(), nil
 }
 
-// readerBlock is the most readers newReader allocates at once.
+// readerBlock is how many readers newReader allocates at once.
 const readerBlock = 16
 
 // newReader returns a reader for the message just begun. Readers are
-// allocated in blocks and never reused, so that a reader kept past its
-// message can tell, by its sequence number, that it is stale.
+// allocated in blocks of readerBlock and never reused, so that a reader
+// kept past its message can tell, by its sequence number, that it is
+// stale.
 //
-// A block holds twice as many readers as the one before, up to
-// readerBlock, so that a connection reading messages back to back
-// allocates once per 16 of them. A goroutine that parks waiting for the
-// socket lets go of the readers not yet handed out (dropReaders), so that
-// an idle connection holds no block, and starts again at one reader.
+// The connection holds its current block by a weak pointer only: a
+// connection reading messages allocates once per readerBlock of them, and
+// an idle one keeps no block past the next garbage collection (the
+// readers the application still holds keep theirs alive; a collected
+// block is replaced by a fresh one).
 func (c *Conn) newReader() *messageReader {
 	rs := c.rs
-	if rs.readersLeft == 0 {
-		n := max(rs.blockLen, 1)
-		block := make([]messageReader, n)
-		rs.readers, rs.readersLeft = &block[0], n
-		rs.blockLen = min(2*n, readerBlock)
+	block := rs.readers.Value()
+	if block == nil || rs.nextReader == readerBlock {
+		block = new([readerBlock]messageReader)
+		rs.readers = weak.Make(block)
+		rs.nextReader = 0
 	}
-	r := rs.readers
-	rs.readersLeft--
-	if rs.readersLeft > 0 {
-		rs.readers = (*messageReader)(unsafe.Add(unsafe.Pointer(r), unsafe.Sizeof(*r)))
-	} else {
-		rs.readers = nil // never past the block's end
-	}
+	r := &block[rs.nextReader]
+	rs.nextReader++
 	r.c, r.seq = c, rs.readSeq
 	return r
-}
-
-// dropReaders lets go of the current block's readers not yet handed out,
-// before the reading goroutine parks.
-func (rs *readState) dropReaders() {
-	if rs.readersLeft > 0 {
-		rs.readers, rs.readersLeft, rs.blockLen = nil, 0, 1
-	}
 }
 
 // messageReader reads one message; it returns io.EOF at its end, or once
