@@ -437,7 +437,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 
 	netConn.SetDeadline(time.Time{})
 	c := newConn(netConn, false, d.ReadBufferSize, d.WriteBufferSize, d.WriteBufferPool, buf[head:])
-	c.subprotocol = res.Subprotocol
+	c.setSubprotocol(res.Subprotocol)
 	if res.Deflate {
 		c.enableDeflate()
 		if b := res.DeflateParams.ClientMaxWindowBits; b != 0 && b < 15 {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"weak"
 
 	"github.com/lullws/lull/frame"
 )
@@ -34,92 +35,190 @@ const (
 // See the package documentation for which methods may be called
 // concurrently.
 type Conn struct {
-	conn        net.Conn
-	raw         syscall.RawConn // set when reads can wait without a buffer
-	subprotocol string
+	conn net.Conn
+	raw  syscall.RawConn // set when reads can wait without a buffer
 
-	// Write side. msgMu orders data messages and guards writer,
-	// writeDeadline and the compression settings; wmu puts one frame at a
-	// time on the wire and guards writeErr and connDeadline.
-	msgMu         sync.Mutex
-	wmu           sync.Mutex
-	writer        *messageWriter
-	writeDeadline int64 // UnixNano; 0 means none
-	connDeadline  int64 // the write deadline last set on conn, as writeDeadline
-	writeErr      error
-	writePool     BufferPool
+	// Write side. msgMu orders data messages and guards writer, the write
+	// deadline and the compression settings; wmu puts one frame at a time
+	// on the wire and guards the write error and the deadline set on conn.
+	msgMu sync.Mutex
+	wmu   sync.Mutex
+	// writer is the open NextWriter, if any.
+	writer *messageWriter
+
+	// Read side: owned by the goroutine calling the read methods; dropped
+	// by ServeEvents.
+	rs *readState
+
+	// x holds what most connections never set, allocated on first use:
+	// an idle connection is kept small (see connExtras).
+	x atomic.Pointer[connExtras]
+
+	ev atomic.Pointer[evented] // set once ServeEvents hands the connection to an engine
+
 	writeBufSize  int32
 	compressLevel int8
 	compressWrite bool
 	deflate       bool // permessage-deflate was negotiated
 	isServer      bool
-
-	// Read side: owned by the goroutine calling the read methods; dropped
-	// by ServeEvents.
-	rs      *readState
-	readErr error
-
-	h *handlers // the handlers set by the application; nil for the defaults
-
-	ev atomic.Pointer[evented] // set once ServeEvents hands the connection to an engine
 }
 
-// handlers are the control message handlers an application set.
-type handlers struct {
+// connExtras are the parts of a Conn that most connections never need,
+// or need only once something has happened: a subprotocol, a caller's
+// write buffer pool, a write deadline, handlers, errors. Kept out of Conn,
+// they cost an idle connection one pointer; Conn and its readState then
+// fit the 256-byte size class, where they took 416 bytes with these
+// fields inline.
+type connExtras struct {
+	subprotocol   string
+	writePool     BufferPool
+	writeDeadline int64 // UnixNano; 0 means none (guarded by msgMu)
+	connDeadline  int64 // the write deadline last set on conn, as writeDeadline (guarded by wmu)
+	writeErr      error // sticky (guarded by wmu)
+	readErr       error // sticky; owned by the reading goroutine
+
+	// The handlers the application set; nil ones mean the defaults.
 	ping, pong func(appData string) error
 	close      func(code int, text string) error
 }
 
-func (c *Conn) handlers() *handlers {
-	if c.h == nil {
-		c.h = new(handlers)
+// extras returns c's connExtras, allocating them on first use. Any
+// goroutine may call it.
+func (c *Conn) extras() *connExtras {
+	if x := c.x.Load(); x != nil {
+		return x
 	}
-	return c.h
+	x := new(connExtras)
+	if c.x.CompareAndSwap(nil, x) {
+		return x
+	}
+	return c.x.Load()
+}
+
+func (c *Conn) subprotocolName() string {
+	if x := c.x.Load(); x != nil {
+		return x.subprotocol
+	}
+	return ""
+}
+
+func (c *Conn) setSubprotocol(name string) {
+	if name != "" {
+		c.extras().subprotocol = name
+	}
+}
+
+func (c *Conn) writePool() BufferPool {
+	if x := c.x.Load(); x != nil {
+		return x.writePool
+	}
+	return nil
+}
+
+// writeDeadline returns the deadline set by SetWriteDeadline. Called with
+// msgMu held.
+func (c *Conn) writeDeadline() int64 {
+	if x := c.x.Load(); x != nil {
+		return x.writeDeadline
+	}
+	return 0
+}
+
+// connDeadline returns the write deadline last set on conn. Called with wmu
+// held.
+func (c *Conn) connDeadline() int64 {
+	if x := c.x.Load(); x != nil {
+		return x.connDeadline
+	}
+	return 0
+}
+
+// writeErr returns the sticky write error. Called with wmu held.
+func (c *Conn) writeErr() error {
+	if x := c.x.Load(); x != nil {
+		return x.writeErr
+	}
+	return nil
+}
+
+// setWriteErr records the sticky write error. Called with wmu held.
+func (c *Conn) setWriteErr(err error) {
+	if err != nil || c.x.Load() != nil {
+		c.extras().writeErr = err
+	}
+}
+
+// readErr returns the sticky read error.
+func (c *Conn) readErr() error {
+	if x := c.x.Load(); x != nil {
+		return x.readErr
+	}
+	return nil
+}
+
+// setReadErr records the sticky read error.
+func (c *Conn) setReadErr(err error) {
+	if err != nil || c.x.Load() != nil {
+		c.extras().readErr = err
+	}
 }
 
 func (c *Conn) pingH() func(string) error {
-	if c.h == nil {
-		return nil
+	if x := c.x.Load(); x != nil {
+		return x.ping
 	}
-	return c.h.ping
+	return nil
 }
 
 func (c *Conn) pongH() func(string) error {
-	if c.h == nil {
-		return nil
+	if x := c.x.Load(); x != nil {
+		return x.pong
 	}
-	return c.h.pong
+	return nil
 }
 
 func (c *Conn) closeH() func(int, string) error {
-	if c.h == nil {
-		return nil
+	if x := c.x.Load(); x != nil {
+		return x.close
 	}
-	return c.h.close
+	return nil
 }
 
-// readState is the state of the blocking read methods.
+// readState is the state of the blocking read methods. It is allocated
+// with its Conn (see connAndReader); what few connections use (a control
+// frame split across reads, an inflated message, a block of readers) hangs
+// off it on pointers.
 type readState struct {
-	p        frame.Parser
-	rbuf     *[]byte                     // pooled; nil while nothing is buffered (raw mode)
-	cur      []byte                      // payload of the current data fragment not yet read
-	readers  *[readerBlock]messageReader // handed out one by one (see newReader)
-	inflated []byte                      // the current message, inflated
-	ctl      *ctlBuf                     // a control frame's payload split across reads
-	rawFn    func(fd uintptr) bool
-	rawErr   error
+	p       frame.Parser
+	rbuf    *[]byte                                  // pooled; nil while nothing is buffered (raw mode)
+	readers weak.Pointer[[readerBlock]messageReader] // the current block (see newReader)
+	more    *readMore                                // allocated on first use
+	rawFn   func(fd uintptr) bool
 
 	rpos, rend  int32
 	curLo       int32 // the current data fragment's unread bytes: rbuf[curLo:curHi]
 	curHi       int32
 	readBufSize int32
-	nextReader  uint8
 	readSeq     uint32  // incremented by each NextReader/ReadMessage: older readers return io.EOF
+	nextReader  uint8   // the current block's next reader
 	curEnd      bool    // cur's fragment ends its message
 	inMsg       bool    // a data message has begun and has not been read to its end
 	peek        bool    // rawRead's next call is the first of a wait
-	curInflated bool    // the current fragment is in inflated, not rbuf
-	peekByte    [1]byte // where the peek would put a byte (it never does: MSG_PEEK)
+	curInflated bool    // the current fragment is in more.inflated, not rbuf
+	peekByte    [1]byte // where the peek puts a byte it leaves in the socket (MSG_PEEK)
+}
+
+// readMore is the rarely used part of readState.
+type readMore struct {
+	inflated []byte // the current message, inflated
+	ctl      ctlBuf // a control frame's payload split across reads
+}
+
+func (rs *readState) extras() *readMore {
+	if rs.more == nil {
+		rs.more = new(readMore)
+	}
+	return rs.more
 }
 
 // ctlBuf collects a control frame's payload when it arrives in pieces.
@@ -176,7 +275,9 @@ func newConnFor(nc net.Conn, isServer bool, readBufSize, writeBufSize int, pool 
 	c.isServer = isServer
 	c.rs.readBufSize = int32(readBufSize)
 	c.writeBufSize = int32(writeBufSize)
-	c.writePool = pool
+	if pool != nil {
+		c.extras().writePool = pool
+	}
 	c.compressLevel = defaultCompressionLevel
 	c.rs.p.Client = !isServer
 	c.rs.p.SkipUTF8 = true // gorilla/websocket leaves text validation to the application
@@ -192,7 +293,7 @@ func newConnFor(nc net.Conn, isServer bool, readBufSize, writeBufSize int, pool 
 }
 
 // Subprotocol returns the negotiated protocol for the connection.
-func (c *Conn) Subprotocol() string { return c.subprotocol }
+func (c *Conn) Subprotocol() string { return c.subprotocolName() }
 
 // Close closes the underlying network connection without sending or waiting
 // for a close message.
@@ -230,8 +331,11 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadlin
 // and all future writes will return an error. A zero value for t means
 // writes will not time out.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
+	d := deadlineNanos(t)
 	c.msgMu.Lock()
-	c.writeDeadline = deadlineNanos(t)
+	if d != 0 || c.x.Load() != nil {
+		c.extras().writeDeadline = d
+	}
 	c.msgMu.Unlock()
 	return nil
 }
@@ -296,8 +400,8 @@ func (c *Conn) CloseHandler() func(code int, text string) error {
 // normal error handling; a close handler is for applications that must do
 // something before the close message is answered.
 func (c *Conn) SetCloseHandler(h func(code int, text string) error) {
-	if h != nil || c.h != nil {
-		c.handlers().close = h
+	if h != nil || c.x.Load() != nil {
+		c.extras().close = h
 	}
 }
 
@@ -321,8 +425,8 @@ func (c *Conn) PingHandler() func(appData string) error {
 // The handler function is called from the NextReader, ReadMessage and
 // message reader Read methods.
 func (c *Conn) SetPingHandler(h func(appData string) error) {
-	if h != nil || c.h != nil {
-		c.handlers().ping = h
+	if h != nil || c.x.Load() != nil {
+		c.extras().ping = h
 	}
 }
 
@@ -354,8 +458,8 @@ func defaultPongHandler(string) error { return nil }
 // The handler function is called from the NextReader, ReadMessage and
 // message reader Read methods.
 func (c *Conn) SetPongHandler(h func(appData string) error) {
-	if h != nil || c.h != nil {
-		c.handlers().pong = h
+	if h != nil || c.x.Load() != nil {
+		c.extras().pong = h
 	}
 }
 

@@ -134,7 +134,7 @@ func onEventClose(ec *engine.Conn, err error) {
 			err = errUnexpectedEOF
 		}
 	}
-	c.readErr = err
+	c.setReadErr(err)
 	if h := ev.events.OnClose; h != nil {
 		h(c, err)
 	}
@@ -208,8 +208,8 @@ func (c *Conn) ServeEvents(events Events) error {
 	if c.ev.Load() != nil {
 		return errors.New("websocket: ServeEvents called twice")
 	}
-	if c.readErr != nil {
-		return c.readErr
+	if c.readErr() != nil {
+		return c.readErr()
 	}
 	if c.rs == nil || c.rs.inMsg || !c.rs.p.AtBoundary() {
 		return errors.New("websocket: ServeEvents called in the middle of a message")
@@ -240,7 +240,7 @@ func (c *Conn) ServeEvents(events Events) error {
 	}
 	ev := &evented{events: events}
 	c.ev.Store(ev)
-	res := upgrade.Result{Subprotocol: c.subprotocol}
+	res := upgrade.Result{Subprotocol: c.subprotocolName()}
 	if c.deflate {
 		res.Deflate = true
 		res.DeflateParams = upgrade.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
@@ -256,7 +256,7 @@ func (c *Conn) ServeEvents(events Events) error {
 	}
 	if err != nil {
 		c.ev.Store(nil)
-		c.readErr = err
+		c.setReadErr(err)
 		return err
 	}
 	ev.ec = ec

@@ -11,7 +11,7 @@ import (
 func init() {
 	hooks.NewConn = func(nc net.Conn, isServer bool, readBufSize, writeBufSize int, leftover []byte, subprotocol string) any {
 		c := newConn(nc, isServer, readBufSize, writeBufSize, nil, leftover)
-		c.subprotocol = subprotocol
+		c.setSubprotocol(subprotocol)
 		return c
 	}
 }

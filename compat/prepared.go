@@ -49,21 +49,21 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 	if c.writer != nil {
 		c.writer.closeLocked()
 	}
-	deadline := c.writeDeadline
+	deadline := c.writeDeadline()
 	c.wmu.Lock()
-	err := c.writeErr
+	err := c.writeErr()
 	if err == nil {
-		if deadline != c.connDeadline {
+		if deadline != c.connDeadline() {
 			err = c.setConnWriteDeadline(deadline)
 		}
 		if err == nil {
 			_, err = c.conn.Write(pm.server)
 		}
 		if err != nil {
-			c.writeErr = hideTempErr(err)
-			err = c.writeErr
+			err = hideTempErr(err)
+			c.setWriteErr(err)
 		} else if pm.messageType == CloseMessage {
-			c.writeErr = ErrCloseSent
+			c.setWriteErr(ErrCloseSent)
 		}
 	}
 	c.wmu.Unlock()

@@ -63,10 +63,10 @@ func (c *Conn) rawRead(fd uintptr) bool {
 			putBuf(b)
 			return false
 		case err != nil:
-			c.rs.rawErr = &net.OpError{Op: "read", Net: c.conn.LocalAddr().Network(),
-				Source: c.conn.LocalAddr(), Addr: c.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+			c.setReadErr(&net.OpError{Op: "read", Net: c.conn.LocalAddr().Network(),
+				Source: c.conn.LocalAddr(), Addr: c.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)})
 		case n == 0:
-			c.rs.rawErr = io.EOF
+			c.setReadErr(io.EOF)
 		default:
 			c.rs.rbuf = b
 			c.rs.rend = int32(n)

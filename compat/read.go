@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"weak"
 
 	"github.com/lullws/lull/compat/internal/hooks"
 	"github.com/lullws/lull/frame"
@@ -19,15 +20,13 @@ func (c *Conn) fill() error {
 			putBuf(c.rs.rbuf) // hold nothing while waiting
 			c.rs.rbuf = nil
 		}
-		c.rs.rawErr = nil
 		c.rs.peek = true
 		if err := c.raw.Read(c.rs.rawFn); err != nil {
 			return err
 		}
-		if c.rs.rawErr != nil {
-			return c.rs.rawErr
-		}
-		return nil
+		// rawRead records a read error as the sticky one (every caller
+		// of fill makes it so), which saves a field.
+		return c.readErr()
 	}
 	if c.rs.rbuf == nil {
 		c.rs.rbuf = getBuf(int(c.rs.readBufSize))
@@ -90,10 +89,7 @@ func (c *Conn) next() (frame.Fragment, error) {
 func (c *Conn) control(f *frame.Fragment) error {
 	payload := f.Payload
 	if !f.Start || !f.End {
-		if c.rs.ctl == nil {
-			c.rs.ctl = new(ctlBuf)
-		}
-		cb := c.rs.ctl
+		cb := &c.rs.extras().ctl
 		if f.Start {
 			cb.n = 0
 		}
@@ -164,7 +160,7 @@ func (c *Conn) protocolError(err error, b []byte) error {
 // the shortest stack.
 func (c *Conn) waitIdle() error {
 	rs := c.rs
-	if rs.rpos < rs.rend || rs.inMsg || c.readErr != nil {
+	if rs.rpos < rs.rend || rs.inMsg || c.readErr() != nil {
 		return nil
 	}
 	if err := c.fill(); err != nil {
@@ -173,7 +169,7 @@ func (c *Conn) waitIdle() error {
 		} else {
 			err = hideTempErr(err)
 		}
-		c.readErr = err
+		c.setReadErr(err)
 		return err
 	}
 	return nil
@@ -184,7 +180,9 @@ func (c *Conn) waitIdle() error {
 func (c *Conn) setCur(payload []byte, end bool) {
 	rs := c.rs
 	rs.curEnd = end
-	rs.curInflated, rs.inflated = false, nil
+	if rs.curInflated {
+		rs.curInflated, rs.more.inflated = false, nil
+	}
 	if len(payload) == 0 {
 		rs.curLo, rs.curHi = 0, 0
 		return
@@ -199,7 +197,7 @@ func (c *Conn) cur() []byte {
 		return nil
 	}
 	if c.rs.curInflated {
-		return c.rs.inflated[c.rs.curLo:c.rs.curHi]
+		return c.rs.more.inflated[c.rs.curLo:c.rs.curHi]
 	}
 	return (*c.rs.rbuf)[c.rs.curLo:c.rs.curHi]
 }
@@ -235,7 +233,7 @@ func (c *Conn) inflate(op frame.Opcode) error {
 		return err
 	}
 	rs.curLo, rs.curHi = 0, 0
-	rs.curInflated, rs.inflated = len(out) > 0, out
+	rs.curInflated, rs.extras().inflated = len(out) > 0, out
 	rs.curHi = int32(len(out))
 	rs.curEnd = true
 	return nil
@@ -245,8 +243,8 @@ func (c *Conn) inflate(op frame.Opcode) error {
 // the first fragment of the next data message, which it leaves as the current fragment.
 func (c *Conn) beginMessage() (int, error) {
 	c.rs.readSeq++
-	if c.readErr != nil {
-		return noFrame, c.readErr
+	if c.readErr() != nil {
+		return noFrame, c.readErr()
 	}
 	for c.rs.inMsg {
 		c.rs.curLo, c.rs.curHi = 0, 0
@@ -256,7 +254,7 @@ func (c *Conn) beginMessage() (int, error) {
 		}
 		f, err := c.next()
 		if err != nil {
-			c.readErr = err
+			c.setReadErr(err)
 			return noFrame, err
 		}
 		c.setCur(f.Payload, f.End)
@@ -264,14 +262,14 @@ func (c *Conn) beginMessage() (int, error) {
 	c.releaseReadBuffer()
 	f, err := c.next()
 	if err != nil {
-		c.readErr = err
+		c.setReadErr(err)
 		return noFrame, err
 	}
 	c.rs.inMsg = true
 	c.setCur(f.Payload, f.End)
 	if f.Compressed {
 		if err := c.inflate(f.Opcode); err != nil {
-			c.readErr = err
+			c.setReadErr(err)
 			return noFrame, err
 		}
 	}
@@ -307,16 +305,26 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 const readerBlock = 16
 
 // newReader returns a reader for the message just begun. Readers are
-// allocated in blocks and never reused, so that a reader kept past its
-// message can tell, by its sequence number, that it is stale.
+// allocated in blocks of readerBlock and never reused, so that a reader
+// kept past its message can tell, by its sequence number, that it is
+// stale.
+//
+// The connection holds its current block by a weak pointer only: a
+// connection reading messages allocates once per readerBlock of them, and
+// an idle one keeps no block past the next garbage collection (the
+// readers the application still holds keep theirs alive; a collected
+// block is replaced by a fresh one).
 func (c *Conn) newReader() *messageReader {
-	if c.rs.readers == nil || c.rs.nextReader == readerBlock {
-		c.rs.readers = new([readerBlock]messageReader)
-		c.rs.nextReader = 0
+	rs := c.rs
+	block := rs.readers.Value()
+	if block == nil || rs.nextReader == readerBlock {
+		block = new([readerBlock]messageReader)
+		rs.readers = weak.Make(block)
+		rs.nextReader = 0
 	}
-	r := &c.rs.readers[c.rs.nextReader]
-	c.rs.nextReader++
-	r.c, r.seq = c, c.rs.readSeq
+	r := &block[rs.nextReader]
+	rs.nextReader++
+	r.c, r.seq = c, rs.readSeq
 	return r
 }
 
@@ -338,12 +346,12 @@ func (r *messageReader) Read(b []byte) (int, error) {
 			c.releaseReadBuffer()
 			return 0, io.EOF
 		}
-		if c.readErr != nil {
-			return 0, c.readErr
+		if c.readErr() != nil {
+			return 0, c.readErr()
 		}
 		f, err := c.next()
 		if err != nil {
-			c.readErr = err
+			c.setReadErr(err)
 			return 0, err
 		}
 		c.setCur(f.Payload, f.End)
@@ -381,7 +389,7 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 		for !c.rs.curEnd {
 			f, err := c.next()
 			if err != nil {
-				c.readErr = err
+				c.setReadErr(err)
 				c.rs.curLo, c.rs.curHi = 0, 0
 				return messageType, p, err
 			}

@@ -221,7 +221,7 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		netConn.SetWriteDeadline(time.Time{})
 	}
 	c := newConnFor(netConn, true, u.ReadBufferSize, u.WriteBufferSize, u.WriteBufferPool, nil, forEvents)
-	c.subprotocol = subprotocol
+	c.setSubprotocol(subprotocol)
 	if compress {
 		c.enableDeflate()
 	}

@@ -31,14 +31,14 @@ func (c *Conn) writeFrame(op frame.Opcode, fin bool, payload []byte, deadline in
 // compressed message).
 func (c *Conn) writeFrameRsv(op frame.Opcode, fin bool, rsv uint8, payload []byte, deadline int64) error {
 	c.wmu.Lock()
-	err := c.writeErr
+	err := c.writeErr()
 	if err == nil {
 		err = c.writeFrameLocked(op, fin, rsv, payload, deadline)
 		if err != nil {
-			c.writeErr = hideTempErr(err)
-			err = c.writeErr
+			err = hideTempErr(err)
+			c.setWriteErr(err)
 		} else if op == frame.OpClose {
-			c.writeErr = ErrCloseSent
+			c.setWriteErr(ErrCloseSent)
 		}
 	}
 	c.wmu.Unlock()
@@ -49,7 +49,7 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv uint8, payload []
 	if ev := c.ev.Load(); ev != nil {
 		return ev.write(op, fin, payload)
 	}
-	if deadline != c.connDeadline {
+	if deadline != c.connDeadline() {
 		if err := c.setConnWriteDeadline(deadline); err != nil {
 			return err
 		}
@@ -105,7 +105,9 @@ func (c *Conn) setConnWriteDeadline(d int64) error {
 	if err := c.conn.SetWriteDeadline(t); err != nil {
 		return err
 	}
-	c.connDeadline = d
+	if d != 0 || c.x.Load() != nil {
+		c.extras().connDeadline = d
+	}
 	return nil
 }
 
@@ -138,14 +140,14 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	} else {
 		c.wmu.Lock()
 	}
-	err := c.writeErr
+	err := c.writeErr()
 	if err == nil {
 		err = c.writeFrameLocked(frame.Opcode(messageType), true, 0, data, deadlineNanos(deadline))
 		if err != nil {
-			c.writeErr = hideTempErr(err)
-			err = c.writeErr
+			err = hideTempErr(err)
+			c.setWriteErr(err)
 		} else if messageType == CloseMessage {
-			c.writeErr = ErrCloseSent
+			c.setWriteErr(ErrCloseSent)
 		}
 	}
 	c.wmu.Unlock()
@@ -172,7 +174,7 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	if c.deflate && c.compressWrite && isData(messageType) && c.ev.Load() == nil {
 		err = c.writeCompressed(frame.Opcode(messageType), data)
 	} else {
-		err = c.writeFrame(frame.Opcode(messageType), true, data, c.writeDeadline)
+		err = c.writeFrame(frame.Opcode(messageType), true, data, c.writeDeadline())
 	}
 	c.msgMu.Unlock()
 	return err
@@ -184,7 +186,7 @@ func (c *Conn) writeCompressed(op frame.Opcode, data []byte) error {
 	b := getBuf(len(data) + 64)
 	z, err := frame.AppendDeflate((*b)[:0], data, c.level())
 	if err == nil {
-		err = c.writeFrameRsv(op, true, frame.Rsv1, z, c.writeDeadline)
+		err = c.writeFrameRsv(op, true, frame.Rsv1, z, c.writeDeadline())
 	}
 	if cap(z) == cap(*b) {
 		putBuf(b)
@@ -210,7 +212,7 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 		c.writer.closeLocked()
 	}
 	c.wmu.Lock()
-	err := c.writeErr
+	err := c.writeErr()
 	c.wmu.Unlock()
 	if err != nil {
 		return nil, err
@@ -239,8 +241,8 @@ type messageWriter struct {
 func (w *messageWriter) buffer() []byte {
 	if w.buf == nil {
 		c := w.c
-		if c.writePool != nil {
-			if d, ok := c.writePool.Get().(*writePoolData); ok && len(d.buf) >= int(c.writeBufSize) {
+		if pool := c.writePool(); pool != nil {
+			if d, ok := pool.Get().(*writePoolData); ok && len(d.buf) >= int(c.writeBufSize) {
 				w.pooled = d
 			} else {
 				w.pooled = &writePoolData{buf: make([]byte, c.writeBufSize)}
@@ -260,7 +262,7 @@ func (w *messageWriter) release() {
 		w.bp = nil
 	}
 	if w.pooled != nil {
-		w.c.writePool.Put(w.pooled)
+		w.c.writePool().Put(w.pooled)
 		w.pooled = nil
 	}
 	w.buf = nil
@@ -275,7 +277,7 @@ func (w *messageWriter) flush(payload []byte, final bool) error {
 		w.err = errInvalidControlFrame
 		return w.err
 	}
-	err := w.c.writeFrame(w.op, final, payload, w.c.writeDeadline)
+	err := w.c.writeFrame(w.op, final, payload, w.c.writeDeadline())
 	w.op = frame.OpContinuation
 	w.pos = 0
 	if err != nil {

@@ -52,7 +52,7 @@ type Fragment struct {
 // message size limit and no extensions; set the configuration fields before
 // the first call to Next.
 //
-// A Parser belongs to one goroutine at a time. It is about 100 bytes and
+// A Parser belongs to one goroutine at a time. It is 88 bytes and
 // holds no other memory, so it can be embedded in every connection.
 //
 // After Next returns an error the parser is failed: every later call
@@ -60,10 +60,21 @@ type Fragment struct {
 // error's Code and drop the connection, processing nothing after the
 // offending frame.
 type Parser struct {
+	// The fields are ordered so that the small unexported ones fill the
+	// gaps the exported ones leave: 88 bytes in all, where the natural
+	// order took 104 (every connection embeds one).
+
 	// Client marks a parser that reads frames sent by a server, which must
 	// be unmasked. When false it reads a client's frames, which must be
 	// masked.
 	Client bool
+
+	closeSeen uint8         // close frame: code bytes seen so far, 0 to 2
+	closeCode uint16        // close frame: code bytes seen so far
+	reason    UTF8Validator // the close frame's reason
+	text      UTF8Validator // the open text message
+	hdrLen    uint8         // bytes in hdr
+	inFrame   bool
 
 	// MaxMessageSize limits the payload of one data message, summed over its
 	// frames, in bytes. A frame header that would take a message past it is
@@ -88,26 +99,18 @@ type Parser struct {
 	// the application). Close reasons are validated regardless.
 	SkipUTF8 bool
 
+	started       bool   // the current frame has returned its first fragment
+	maskPos       uint8  // key offset of the next payload byte
+	msgOp         Opcode // opcode of the open data message; 0 when none is open
+	msgStarted    bool   // the open message has returned its first fragment
+	msgCompressed bool
+
 	err error
 
 	hdr    [MaxHeaderSize]byte // bytes of an incomplete header
-	hdrLen uint8
-
-	frame   Header // current frame, valid while inFrame
-	remain  int64  // payload bytes of the current frame not yet returned
-	inFrame bool
-	started bool  // the current frame has returned its first fragment
-	maskPos uint8 // key offset of the next payload byte
-
-	msgOp         Opcode // opcode of the open data message; 0 when none is open
-	msgLen        int64  // payload bytes of the open message so far
-	msgStarted    bool   // the open message has returned its first fragment
-	msgCompressed bool
-	text          UTF8Validator // the open text message
-
-	closeCode uint16 // close frame: code bytes seen so far
-	closeSeen uint8  // close frame: code bytes seen so far, 0 to 2
-	reason    UTF8Validator
+	frame  Header              // current frame, valid while inFrame
+	remain int64               // payload bytes of the current frame not yet returned
+	msgLen int64               // payload bytes of the open message so far
 }
 
 // Err returns the error that failed the parser, or nil.
