@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bufio"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -167,6 +168,12 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		netConn.Close()
 		return nil, errEarlyData
 	}
+	// brw is the server connection's own 4 KiB reader and 4 KiB writer,
+	// which net/http keeps until the handler returns: in the usual style,
+	// for the connection's whole life. compat reads and writes the socket
+	// itself and the reader holds nothing, so let both buffers go.
+	*brw.Reader = bufio.Reader{}
+	*brw.Writer = bufio.Writer{}
 
 	// The response head is built in a pooled buffer.
 	bp := getBuf(1024)

@@ -1,7 +1,7 @@
 // Command idleserver is the server of compat's idle-memory test: a compat
-// echo server in one of two styles, which reports its memory on request.
+// echo server in one of three styles, which reports its memory on request.
 //
-//	idleserver -addr 127.0.0.1:0,127.0.0.2:0 -mode blocking|evented
+//	idleserver -addr 127.0.0.1:0,127.0.0.2:0 -mode blocking|handler|evented
 //
 // It prints "listening on ADDR" for each address, then answers each
 // "meminfo" line on standard input, after a GC, with
@@ -10,7 +10,8 @@
 //
 // and exits at the end of its input. In blocking mode each connection has
 // a goroutine blocked in ReadMessage, as gorilla/websocket servers are
-// usually written; in evented mode the connection is handed to
+// usually written (in handler mode, in the HTTP handler's own goroutine,
+// as gorilla's echo example does); in evented mode the connection is handed to
 // ServeEvents and has none.
 package main
 
@@ -36,7 +37,7 @@ var conns atomic.Int64
 
 func main() {
 	addrs := flag.String("addr", "127.0.0.1:0", "comma-separated listen addresses")
-	mode := flag.String("mode", "blocking", "blocking (a goroutine per connection in ReadMessage) or evented (ServeEvents)")
+	mode := flag.String("mode", "blocking", "blocking (a goroutine per connection in ReadMessage), handler (the same, reading in the HTTP handler's goroutine) or evented (ServeEvents)")
 	flag.Parse()
 
 	u := &websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
@@ -62,6 +63,25 @@ func main() {
 					}
 				}
 			}()
+		}
+	case "handler":
+		handler = func(w http.ResponseWriter, r *http.Request) {
+			c, err := u.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			defer conns.Add(-1)
+			defer c.Close()
+			for {
+				mt, p, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				if err := c.WriteMessage(mt, p); err != nil {
+					return
+				}
+			}
 		}
 	case "evented":
 		events := websocket.Events{
