@@ -193,10 +193,10 @@ long:
 	// Head (Y1, key Y0) and tail (Y2, key Y3), loaded before any store.
 	VMOVDQU (DI), Y1
 	VMOVDQU -32(DI)(BX*1), Y2
-	MOVL    AX, X0
+	VMOVD   AX, X0
 	VPBROADCASTD X0, Y0
 	ROTKEY(BX, DX)
-	MOVL    DX, X3
+	VMOVD   DX, X3
 	VPBROADCASTD X3, Y3
 	VPXOR   Y0, Y1, Y1
 	VPXOR   Y3, Y2, Y2
@@ -211,7 +211,7 @@ long:
 	NEGQ SI
 	ANDQ $31, SI
 	ROTKEY(SI, DX)
-	MOVL DX, X4
+	VMOVD DX, X4
 	VPBROADCASTD X4, Y4
 	LEAQ (DI)(SI*1), R9
 	MOVQ BX, R10
@@ -279,10 +279,10 @@ pair32:
 	// 32 <= n < 64: two overlapping 32-byte halves.
 	VMOVDQU (DI), Y1
 	VMOVDQU -32(DI)(BX*1), Y2
-	MOVL    AX, X0
+	VMOVD   AX, X0
 	VPBROADCASTD X0, Y0
 	ROTKEY(BX, DX)
-	MOVL    DX, X3
+	VMOVD   DX, X3
 	VPBROADCASTD X3, Y3
 	VPXOR   Y0, Y1, Y1
 	VPXOR   Y3, Y2, Y2
