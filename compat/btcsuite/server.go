@@ -217,14 +217,4 @@ func Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header,
 // Subprotocols returns the protocols the client asked for: the first
 // Sec-Websocket-Protocol value split at commas, each trimmed of spaces, or
 // nil if there is none.
-func Subprotocols(r *http.Request) []string {
-	h := strings.TrimSpace(r.Header.Get("Sec-Websocket-Protocol"))
-	if h == "" {
-		return nil
-	}
-	protocols := strings.Split(h, ",")
-	for i := range protocols {
-		protocols[i] = strings.TrimSpace(protocols[i])
-	}
-	return protocols
-}
+func Subprotocols(r *http.Request) []string { return compat.Subprotocols(r) }
