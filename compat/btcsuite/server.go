@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bufio"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -153,6 +154,11 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		netConn.Close()
 		return nil, errors.New("websocket: client sent data before handshake is complete")
 	}
+	// rw is the server connection's own reader and writer, which net/http
+	// keeps until the handler returns; nothing here uses them, so let their
+	// 8 KiB go (see compat's Upgrader.Upgrade).
+	*rw.Reader = bufio.Reader{}
+	*rw.Writer = bufio.Writer{}
 
 	p := make([]byte, 0, 256)
 	p = append(p, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
