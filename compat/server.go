@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lullws/lull/compat/internal/hooks"
 	"github.com/lullws/lull/upgrade"
 )
 
@@ -193,23 +194,7 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		p = deflate.AppendExtension(p, false)
 		p = append(p, "\r\n"...)
 	}
-	for k, vs := range responseHeader {
-		if k == "Sec-Websocket-Protocol" {
-			continue
-		}
-		for _, v := range vs {
-			p = append(p, k...)
-			p = append(p, ": "...)
-			for i := 0; i < len(v); i++ {
-				b := v[i]
-				if b <= 31 {
-					b = ' ' // no response splitting
-				}
-				p = append(p, b)
-			}
-			p = append(p, "\r\n"...)
-		}
-	}
+	p = hooks.AppendResponseHeader(p, responseHeader)
 	p = append(p, "\r\n"...)
 
 	netConn.SetDeadline(time.Time{})

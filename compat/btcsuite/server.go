@@ -169,23 +169,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		p = append(p, subprotocol...)
 		p = append(p, "\r\n"...)
 	}
-	for k, vs := range responseHeader {
-		if k == "Sec-Websocket-Protocol" {
-			continue
-		}
-		for _, v := range vs {
-			p = append(p, k...)
-			p = append(p, ": "...)
-			for i := 0; i < len(v); i++ {
-				b := v[i]
-				if b < ' ' {
-					b = ' ' // no response splitting
-				}
-				p = append(p, b)
-			}
-			p = append(p, "\r\n"...)
-		}
-	}
+	p = hooks.AppendResponseHeader(p, responseHeader)
 	p = append(p, "\r\n"...)
 
 	netConn.SetDeadline(time.Time{}) // the HTTP server's deadlines no longer apply

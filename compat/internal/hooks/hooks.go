@@ -8,6 +8,7 @@ package hooks
 
 import (
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -119,4 +120,30 @@ func gorillaReason(e *ProtocolError, compression bool) string {
 		return "invalid utf8 payload in close frame"
 	}
 	return e.Frame.Reason
+}
+
+// AppendResponseHeader appends h to a 101 response head being built in p,
+// one "Key: value\r\n" line per value, as both packages' Upgraders do:
+// Sec-Websocket-Protocol is skipped (the Upgrader writes the selected one
+// itself), and control bytes in values become spaces, so a value cannot
+// split the response.
+func AppendResponseHeader(p []byte, h http.Header) []byte {
+	for k, vs := range h {
+		if k == "Sec-Websocket-Protocol" {
+			continue
+		}
+		for _, v := range vs {
+			p = append(p, k...)
+			p = append(p, ": "...)
+			for i := 0; i < len(v); i++ {
+				b := v[i]
+				if b < ' ' {
+					b = ' '
+				}
+				p = append(p, b)
+			}
+			p = append(p, "\r\n"...)
+		}
+	}
+	return p
 }
