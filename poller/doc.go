@@ -41,6 +41,20 @@
 // as with any descriptor, the caller must not close a descriptor while
 // another goroutine may still use it.
 //
+// # System calls
+//
+// On Linux and FreeBSD, [Read], [Write] and [Writev] enter the kernel
+// without telling the Go scheduler (as syscall.RawSyscall does). On a
+// non-blocking socket they return at once, and a scheduled system call
+// costs more than it saves: a loop that spends most of its time in short
+// reads and writes looks to the runtime like a thread stuck in the kernel,
+// so the runtime keeps handing its P to another thread and back. The
+// descriptors passed to them must therefore be non-blocking, as every
+// descriptor this package creates is: on a blocking descriptor the call
+// would hold its P, and other goroutines could not run on it, for as long
+// as the kernel waits. [Poller.Wait], which may sleep, goes through the
+// scheduler.
+//
 // # Ownership
 //
 // The slice returned by Wait belongs to the Poller and is valid until the

@@ -65,3 +65,6 @@ func writev(fd int, bufs [][]byte) (int, error) {
 	}
 	return unix.Writev(fd, bufs)
 }
+
+func read(fd int, p []byte) (int, error)  { return unix.Read(fd, p) }
+func write(fd int, p []byte) (int, error) { return unix.Write(fd, p) }

@@ -30,7 +30,7 @@ var ErrNotSupported = errors.New("poller: event loops need epoll or kqueue; not 
 // bare syscall.Errno values, so reading allocates nothing.
 func Read(fd int, p []byte) (int, error) {
 	for {
-		n, err := unix.Read(fd, p)
+		n, err := read(fd, p)
 		if err == nil {
 			if n == 0 && len(p) > 0 {
 				return 0, io.EOF
@@ -50,7 +50,7 @@ func Read(fd int, p []byte) (int, error) {
 // values (EPIPE, ECONNRESET, ...).
 func Write(fd int, p []byte) (int, error) {
 	for {
-		n, err := unix.Write(fd, p)
+		n, err := write(fd, p)
 		if err == nil {
 			return n, nil
 		}
