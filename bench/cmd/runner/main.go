@@ -24,9 +24,15 @@
 //     open loop, latency from the scheduled send time.
 //
 // With -pin (the default where taskset exists) the server runs on
-// -server-cpus and the load generator on -client-cpus. A last step checks
-// that the load generator is not the bottleneck: two load generators with
-// half the connections each, against lull's engine, side by side with one.
+// -server-cpus and the load generator on -client-cpus. On two CPUs that
+// leaves a lean server and the load generator, which costs about as much
+// per round trip, out of CPU together; so each round also measures echo at
+// the largest -echo-conns count with the server held to -server-quota of a
+// CPU by a cgroup (where the runner may make one, as root), where the
+// server is the bottleneck and the figures compare servers. A last step
+// checks that the load generator is not the bottleneck: two load
+// generators with half the connections each, against lull's engine, side
+// by side with one, in both settings.
 package main
 
 import (
@@ -84,6 +90,11 @@ type settings struct {
 	ClientCPUs  string        `json:"client_cpus"`
 	ScaleConns  int           `json:"scaling_conns"`
 	ScaleRounds int           `json:"scaling_rounds"`
+	// ServerQuota is the share of a CPU the server gets in the limited
+	// echo measurement (0: not measured), per QuotaPeriod.
+	ServerQuota float64       `json:"server_quota_cpus,omitempty"`
+	QuotaPeriod time.Duration `json:"quota_period_ns,omitempty"`
+	LimitConns  int           `json:"limited_conns,omitempty"`
 }
 
 func main() {
@@ -109,6 +120,8 @@ func main() {
 	flag.StringVar(&s.ClientCPUs, "client-cpus", "1", "CPU list for the load generators with -pin")
 	flag.IntVar(&s.ScaleConns, "scaling-conns", 1000, "connections for the load generator check (one process, or two with half each)")
 	flag.IntVar(&s.ScaleRounds, "scaling-rounds", 3, "rounds of the load generator check")
+	flag.Float64Var(&s.ServerQuota, "server-quota", 0.5, "share of a CPU a server gets in the limited echo measurement, through a cgroup (0: no limited measurement)")
+	flag.DurationVar(&s.QuotaPeriod, "quota-period", 10*time.Millisecond, "the cgroup's accounting period for -server-quota")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		log.Fatalf("unexpected argument %q (see -help)", flag.Arg(0))
@@ -156,6 +169,11 @@ func main() {
 		log.Fatal("-idle-conns and -rate-conns want at least 1, -scaling-conns at least 2")
 	case s.Duration <= 0 || s.Warmup < 0 || s.Rate <= 0:
 		log.Fatal("-duration and -rate want more than 0, -warmup 0 or more")
+	case s.ServerQuota < 0:
+		log.Fatal("-server-quota: want 0 (off) or a share of a CPU such as 0.5")
+	}
+	if s.ServerQuota > 0 {
+		s.LimitConns = slices.Max(s.EchoConns)
 	}
 	if _, err := os.Stat("servers"); err != nil {
 		log.Fatal("run the runner from the bench directory: cd bench && go run ./cmd/runner")
@@ -200,9 +218,14 @@ type results struct {
 	Skipped  []string  `json:"skipped,omitempty"` // targets that did not build, with why
 	Commands []string  `json:"commands"`
 	// Samples[target][metric] holds one value per round.
-	Samples  map[string]map[string][]float64 `json:"samples"`
-	Scaling  scaling                         `json:"scaling"`
-	Problems []string                        `json:"problems,omitempty"`
+	Samples map[string]map[string][]float64 `json:"samples"`
+	Scaling scaling                         `json:"scaling"`
+	// ScalingLimited is the same check with the server held to
+	// Settings.ServerQuota of a CPU.
+	ScalingLimited scaling  `json:"scaling_limited"`
+	Problems       []string `json:"problems,omitempty"`
+	// NoLimit says why the limited measurements were not made.
+	NoLimit string `json:"no_limit,omitempty"`
 }
 
 type scaling struct {
@@ -297,6 +320,21 @@ func measure(ctx context.Context, s settings, targets []string, smoke bool) (*re
 	for _, sk := range skipped {
 		fmt.Println("skipped", sk)
 	}
+	var limit *cpuLimit
+	if s.ServerQuota > 0 {
+		if limit, err = newCPULimit(s.ServerQuota, s.QuotaPeriod); err != nil {
+			res.NoLimit = err.Error()
+			res.Settings.ServerQuota, res.Settings.LimitConns = 0, 0
+			s = res.Settings
+			fmt.Printf("no limited measurements: %v\n", err)
+		} else {
+			defer func() {
+				if err := limit.remove(); err != nil {
+					fmt.Println(err)
+				}
+			}()
+		}
+	}
 	res.Commands = commands(s)
 	port := 9300
 	for round := 1; round <= s.Rounds; round++ {
@@ -306,7 +344,7 @@ func measure(ctx context.Context, s settings, targets []string, smoke bool) (*re
 			}
 			port++
 			fmt.Printf("\n== round %d/%d: %s\n", round, s.Rounds, t)
-			m, problems := measureTarget(ctx, s, b, t, port)
+			m, problems := measureTarget(ctx, s, b, t, port, limit)
 			res.Problems = append(res.Problems, problems...)
 			if res.Samples[t] == nil {
 				res.Samples[t] = map[string][]float64{}
@@ -317,16 +355,26 @@ func measure(ctx context.Context, s settings, targets []string, smoke bool) (*re
 		}
 	}
 	if slices.Contains(built, "lull") {
-		fmt.Printf("\n== load generator check: one process with %d connections, two with %d each, against lull\n", s.ScaleConns, s.ScaleConns/2)
-		res.Scaling.Target = "lull"
-		for round := 1; round <= s.ScaleRounds && ctx.Err() == nil; round++ {
-			port++
-			one, two, problems := measureScaling(ctx, s, b, port)
-			res.Problems = append(res.Problems, problems...)
-			if one > 0 && two > 0 {
-				res.Scaling.One = append(res.Scaling.One, one)
-				res.Scaling.Two = append(res.Scaling.Two, two)
-				fmt.Printf("   one: %.0f rt/s, two: %.0f rt/s (%.3f)\n", one, two, two/one)
+		settings := []*cpuLimit{nil}
+		if limit != nil {
+			settings = append(settings, limit)
+		}
+		for _, lim := range settings {
+			sc, what := &res.Scaling, "the server on its own CPU"
+			if lim != nil {
+				sc, what = &res.ScalingLimited, fmt.Sprintf("the server held to %g CPU", s.ServerQuota)
+			}
+			fmt.Printf("\n== load generator check, %s: one process with %d connections, two with %d each, against lull\n", what, s.ScaleConns, s.ScaleConns/2)
+			sc.Target = "lull"
+			for round := 1; round <= s.ScaleRounds && ctx.Err() == nil; round++ {
+				port++
+				one, two, problems := measureScaling(ctx, s, b, port, lim)
+				res.Problems = append(res.Problems, problems...)
+				if one > 0 && two > 0 {
+					sc.One = append(sc.One, one)
+					sc.Two = append(sc.Two, two)
+					fmt.Printf("   one: %.0f rt/s, two: %.0f rt/s (%.3f)\n", one, two, two/one)
+				}
 			}
 		}
 	}
@@ -349,9 +397,14 @@ func commands(s settings) []string {
 	for _, n := range s.EchoConns {
 		cmds = append(cmds, fmt.Sprintf("%s -mode echo -conns %d -size %d -warmup %v -duration %v -json FILE", lg, n, s.Size, s.Warmup, s.Duration))
 	}
+	if s.ServerQuota > 0 {
+		cmds = append(cmds, fmt.Sprintf("echo SERVER_PID > CGROUP/cgroup.procs; %s -mode echo -conns %d -size %d -warmup %v -duration %v -json FILE; echo SERVER_PID > CGROUP_ROOT/cgroup.procs    # CGROUP: cpu.max \"%d %d\" (v2) or cpu.cfs_quota_us %d, cpu.cfs_period_us %d (v1)",
+			lg, s.LimitConns, s.Size, s.Warmup, s.Duration,
+			int64(s.ServerQuota*float64(s.QuotaPeriod.Microseconds())), s.QuotaPeriod.Microseconds(), int64(s.ServerQuota*float64(s.QuotaPeriod.Microseconds())), s.QuotaPeriod.Microseconds()))
+	}
 	cmds = append(cmds,
 		fmt.Sprintf("%s -mode rate -conns %d -rate %g -size %d -warmup %v -duration %v -json FILE", lg, s.RateConns, s.Rate, s.Size, s.Warmup, s.Duration),
-		fmt.Sprintf("%s -mode echo -conns %d ... (one process) vs. two at once with -conns %d each, against lull", lg, s.ScaleConns, s.ScaleConns/2),
+		fmt.Sprintf("%s -mode echo -conns %d ... (one process) vs. two at once with -conns %d each, against lull (and again with lull in CGROUP)", lg, s.ScaleConns, s.ScaleConns/2),
 	)
 	return cmds
 }
@@ -580,7 +633,7 @@ func (lg *loadgen) wait() (*loadReport, error) {
 }
 
 // measureTarget runs one round of every measurement on a fresh server.
-func measureTarget(ctx context.Context, s settings, b *bins, target string, port int) (map[string]float64, []string) {
+func measureTarget(ctx context.Context, s settings, b *bins, target string, port int, limit *cpuLimit) (map[string]float64, []string) {
 	m := map[string]float64{}
 	var problems []string
 	fail := func(format string, args ...any) {
@@ -654,26 +707,45 @@ wait:
 
 	// Echo, then rate.
 	type run struct {
-		key  string
-		args []string
+		key     string
+		args    []string
+		limited bool // with the server held to s.ServerQuota of a CPU
 	}
 	var runs []run
 	for _, n := range s.EchoConns {
-		runs = append(runs, run{fmt.Sprintf("echo%d", n), []string{"-mode", "echo", "-conns", strconv.Itoa(n)}})
+		runs = append(runs, run{fmt.Sprintf("echo%d", n), []string{"-mode", "echo", "-conns", strconv.Itoa(n)}, false})
 	}
-	runs = append(runs, run{"rate", []string{"-mode", "rate", "-conns", strconv.Itoa(s.RateConns), "-rate", fmt.Sprint(s.Rate)}})
+	if limit != nil {
+		runs = append(runs, run{fmt.Sprintf("limited%d", s.LimitConns), []string{"-mode", "echo", "-conns", strconv.Itoa(s.LimitConns)}, true})
+	}
+	runs = append(runs, run{"rate", []string{"-mode", "rate", "-conns", strconv.Itoa(s.RateConns), "-rate", fmt.Sprint(s.Rate)}, false})
 	for _, r := range runs {
 		if ctx.Err() != nil {
 			break
 		}
-		cpu0 := sv.cpu()
+		if r.limited {
+			if err := limit.enter(sv.cmd.Process.Pid); err != nil {
+				fail("%s: %v", r.key, err)
+				continue
+			}
+		}
+		cpu0, t0 := sv.cpu(), time.Now()
 		lg, err := startLoadgen(s, b, sv.url, append(r.args, "-size", strconv.Itoa(s.Size), "-warmup", s.Warmup.String(), "-duration", s.Duration.String())...)
 		if err != nil {
 			fail("%s: %v", r.key, err)
+			if r.limited {
+				limit.leave(sv.cmd.Process.Pid)
+			}
 			continue
 		}
 		rep, err := lg.wait()
-		cpu := sv.cpu() - cpu0
+		cpu, wall := sv.cpu()-cpu0, time.Since(t0)
+		if r.limited {
+			if err := limit.leave(sv.cmd.Process.Pid); err != nil {
+				fail("%s: %v", r.key, err)
+			}
+		}
+		m[r.key+"_server_cpu_pct"] = 100 * cpu.Seconds() / wall.Seconds()
 		switch {
 		case err != nil:
 			fail("%s: %v", r.key, err)
@@ -695,21 +767,26 @@ wait:
 			// that run.
 			m[r.key+"_server_cpu_us"] = float64(cpu.Microseconds()) / float64(rep.Total)
 		}
-		fmt.Printf("   %-9s %9.0f/s  p50 %7.0fµs  p99 %8.0fµs  p99.9 %8.0fµs  loadgen CPU %3.0f%%\n",
-			r.key, rep.PerSecond, rep.Latency.P50, rep.Latency.P99, rep.Latency.P999, rep.CPU.Percent)
+		fmt.Printf("   %-12s %9.0f/s  p50 %7.0fµs  p99 %8.0fµs  p99.9 %8.0fµs  CPU: server %3.0f%%, loadgen %3.0f%%\n",
+			r.key, rep.PerSecond, rep.Latency.P50, rep.Latency.P99, rep.Latency.P999, m[r.key+"_server_cpu_pct"], rep.CPU.Percent)
 	}
 	return m, problems
 }
 
 // measureScaling runs one load generator with ScaleConns connections, then
-// two at once with half each, against a fresh lull server, and returns the
-// round trips per second of each setting.
-func measureScaling(ctx context.Context, s settings, b *bins, port int) (one, two float64, problems []string) {
+// two at once with half each, against a fresh lull server (in limit, unless
+// nil), and returns the round trips per second of each setting.
+func measureScaling(ctx context.Context, s settings, b *bins, port int, limit *cpuLimit) (one, two float64, problems []string) {
 	sv, err := startServer(ctx, s, b.servers["lull"], port)
 	if err != nil {
 		return 0, 0, []string{"scaling: " + err.Error()}
 	}
 	defer sv.stop()
+	if limit != nil {
+		if err := limit.enter(sv.cmd.Process.Pid); err != nil {
+			return 0, 0, []string{"scaling: " + err.Error()}
+		}
+	}
 	args := func(n int) []string {
 		return []string{"-mode", "echo", "-conns", strconv.Itoa(n), "-size", strconv.Itoa(s.Size), "-warmup", s.Warmup.String(), "-duration", s.Duration.String()}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // stat is a metric's median and range over the rounds.
@@ -116,6 +117,9 @@ func (r *results) markdown() string {
 	} else {
 		p("- Not pinned: servers and load generators share all CPUs. Loopback only.")
 	}
+	if r.NoLimit != "" {
+		p("- No measurement with the server's CPU limited: %s.", r.NoLimit)
+	}
 	p("")
 	p("## Idle memory per connection (%d connections)", s.IdleConns)
 	p("")
@@ -127,19 +131,32 @@ func (r *results) markdown() string {
 		p("| %s | %s | %s | %s | %s |", t, r.cell(t, "idle_rss_kib", f2, true), r.cell(t, "idle_heap_kib", f2, false),
 			r.cell(t, "idle_stack_kib", f2, false), r.cell(t, "idle_goroutines_per_conn", f2, false))
 	}
+	echoTable := func(k string) {
+		p("| target | round trips/s | p50 ms | p99 ms | p99.9 ms | server µs CPU per round trip | CPU %% server / load generator |")
+		p("|---|---|---|---|---|---|---|")
+		for _, t := range r.Targets {
+			p("| %s | %s | %s | %s | %s | %s | %s / %s |", t, r.cell(t, k+"_per_s", f0, true), r.cell(t, k+"_p50_us", ms, false),
+				r.cell(t, k+"_p99_us", ms, true), r.cell(t, k+"_p999_us", ms, false), r.cell(t, k+"_server_cpu_us", f1, true),
+				r.cell(t, k+"_server_cpu_pct", f0, false), r.cell(t, k+"_loadgen_cpu_pct", f0, false))
+		}
+	}
+	const echoText = "Closed loop: each connection sends, waits for the echo (checked byte for byte), sends again; %v window after %v warm-up. Server CPU per round trip is its user+system time over the whole load generator run (connect, warm-up, window, close) divided by the messages it echoed in that run; CPU %% is the server's over that run and the load generator's over the window, in %% of one CPU."
 	for _, n := range s.EchoConns {
-		k := fmt.Sprintf("echo%d", n)
 		p("")
 		p("## Echo, %d connections, %d-byte messages", n, s.Size)
 		p("")
-		p("Closed loop: each connection sends, waits for the echo (checked byte for byte), sends again; %v window after %v warm-up. Server CPU is its user+system time over the whole load generator run (connect, warm-up, window, close) divided by the messages it echoed in that run.", s.Duration, s.Warmup)
+		p(echoText, s.Duration, s.Warmup)
 		p("")
-		p("| target | round trips/s | p50 ms | p99 ms | p99.9 ms | server µs CPU per round trip |")
-		p("|---|---|---|---|---|---|")
-		for _, t := range r.Targets {
-			p("| %s | %s | %s | %s | %s | %s |", t, r.cell(t, k+"_per_s", f0, true), r.cell(t, k+"_p50_us", ms, false),
-				r.cell(t, k+"_p99_us", ms, true), r.cell(t, k+"_p999_us", ms, false), r.cell(t, k+"_server_cpu_us", f1, true))
-		}
+		echoTable(fmt.Sprintf("echo%d", n))
+	}
+	if s.ServerQuota > 0 {
+		p("")
+		p("## Echo, %d connections, %d-byte messages, the server held to %g CPU", s.LimitConns, s.Size, s.ServerQuota)
+		p("")
+		p("As above, but with the server in a cgroup that lets it use %g of a CPU (a CFS quota of %v per %v), while the load generator has all of CPU %s. Here the server is the bottleneck (see the CPU column), so these figures compare the servers; in the tables above, the leaner servers and the load generator run out of CPU together.",
+			s.ServerQuota, time.Duration(s.ServerQuota*float64(s.QuotaPeriod)), s.QuotaPeriod, s.ClientCPUs)
+		p("")
+		echoTable(fmt.Sprintf("limited%d", s.LimitConns))
 	}
 	p("")
 	p("## Rate, %d connections × %g messages/s, %d bytes", s.RateConns, s.Rate, s.Size)
@@ -165,9 +182,13 @@ func (r *results) markdown() string {
 	p("")
 	p("## The load generator is not the bottleneck")
 	p("")
-	one, ok1 := statOf(r.Scaling.One)
-	two, ok2 := statOf(r.Scaling.Two)
-	if ok1 && ok2 && one.Median > 0 {
+	scalingLine := func(sc scaling, what string) {
+		one, ok1 := statOf(sc.One)
+		two, ok2 := statOf(sc.Two)
+		if !ok1 || !ok2 || one.Median <= 0 {
+			p("- %s: not measured in this run.", what)
+			return
+		}
 		verdict := "within the 10% allowed"
 		if two.Median > 1.1*one.Median {
 			verdict = "MORE than the 10% allowed: the load generator may limit these figures"
@@ -175,10 +196,12 @@ func (r *results) markdown() string {
 				verdict += fmt.Sprintf(" (or the machine's other load, %.1f on %d CPUs, gave two processes a larger share of the contended CPU than one)", m, r.Machine.CPUs)
 			}
 		}
-		p("Echo against %s with %d connections: one load generator %s round trips/s, two side by side (%d connections each, same CPUs) %s together: ×%.3f, %s (median of %d).",
-			r.Scaling.Target, s.ScaleConns, fmtRange(one, f0), s.ScaleConns/2, fmtRange(two, f0), two.Median/one.Median, verdict, one.N)
-	} else {
-		p("Not measured in this run.")
+		p("- %s: echo against %s with %d connections, one load generator %s round trips/s, two side by side (%d connections each, same CPUs) %s together: ×%.3f, %s (median of %d).",
+			what, sc.Target, s.ScaleConns, fmtRange(one, f0), s.ScaleConns/2, fmtRange(two, f0), two.Median/one.Median, verdict, one.N)
+	}
+	scalingLine(r.Scaling, "The server on its own CPU")
+	if s.ServerQuota > 0 {
+		scalingLine(r.ScalingLimited, fmt.Sprintf("The server held to %g CPU", s.ServerQuota))
 	}
 	p("")
 	p("## Targets")
@@ -244,38 +267,44 @@ func (r *results) goals() []string {
 	if len(r.Settings.EchoConns) == 0 {
 		return out
 	}
-	k := fmt.Sprintf("echo%d", slices.Max(r.Settings.EchoConns))
-	bestPeer, bestRT, bestP99, bestP99Peer := "", 0.0, math.Inf(1), ""
-	for _, t := range r.Targets {
-		if lullTargets[t] {
-			continue
-		}
-		if v, ok := med(t, k+"_per_s"); ok && v > bestRT {
-			bestPeer, bestRT = t, v
-		}
-		if v, ok := med(t, k+"_p99_us"); ok && v < bestP99 {
-			bestP99Peer, bestP99 = t, v
-		}
-	}
-	for _, t := range []string{"lull", "compat"} {
-		rt, ok := med(t, k+"_per_s")
-		if !ok || bestRT == 0 {
-			continue
-		}
-		ratio := rt / bestRT
-		verdict := "met"
-		if ratio < 1.2 {
-			verdict = fmt.Sprintf("**not met** (%.0f round trips/s short of 1.2×)", 1.2*bestRT-rt)
-		}
-		out = append(out, fmt.Sprintf("%s round trips/s at %s connections vs the best peer (%s): ×%.3f, goal ≥ 1.2: %s", t, strings.TrimPrefix(k, "echo"), bestPeer, ratio, verdict))
-		if p99, ok := med(t, k+"_p99_us"); ok && !math.IsInf(bestP99, 1) {
-			verdict := "met"
-			if p99 > bestP99 {
-				verdict = fmt.Sprintf("**not met** (%.2f ms worse)", (p99-bestP99)/1000)
+	n := slices.Max(r.Settings.EchoConns)
+	echoGoals := func(k, setting string) {
+		bestPeer, bestRT, bestP99, bestP99Peer := "", 0.0, math.Inf(1), ""
+		for _, t := range r.Targets {
+			if lullTargets[t] {
+				continue
 			}
-			out = append(out, fmt.Sprintf("%s p99 at %s connections %.2f ms vs the best peer's (%s) %.2f ms: %s", t, strings.TrimPrefix(k, "echo"), p99/1000, bestP99Peer, bestP99/1000, verdict))
+			if v, ok := med(t, k+"_per_s"); ok && v > bestRT {
+				bestPeer, bestRT = t, v
+			}
+			if v, ok := med(t, k+"_p99_us"); ok && v < bestP99 {
+				bestP99Peer, bestP99 = t, v
+			}
+		}
+		for _, t := range []string{"lull", "compat"} {
+			rt, ok := med(t, k+"_per_s")
+			if !ok || bestRT == 0 {
+				continue
+			}
+			ratio := rt / bestRT
+			verdict := "met"
+			if ratio < 1.2 {
+				verdict = fmt.Sprintf("**not met** (%.0f round trips/s short of 1.2×)", 1.2*bestRT-rt)
+			}
+			out = append(out, fmt.Sprintf("%s round trips/s at %d connections, %s, vs the best peer (%s): ×%.3f, goal ≥ 1.2: %s", t, n, setting, bestPeer, ratio, verdict))
+			if p99, ok := med(t, k+"_p99_us"); ok && !math.IsInf(bestP99, 1) {
+				verdict := "met"
+				if p99 > bestP99 {
+					verdict = fmt.Sprintf("**not met** (%.2f ms worse)", (p99-bestP99)/1000)
+				}
+				out = append(out, fmt.Sprintf("%s p99 at %d connections, %s: %.2f ms vs the best peer's (%s) %.2f ms: %s", t, n, setting, p99/1000, bestP99Peer, bestP99/1000, verdict))
+			}
 		}
 	}
+	if r.Settings.ServerQuota > 0 && r.Settings.LimitConns == n {
+		echoGoals(fmt.Sprintf("limited%d", n), fmt.Sprintf("server held to %g CPU (server-bound)", r.Settings.ServerQuota))
+	}
+	echoGoals(fmt.Sprintf("echo%d", n), "server on its own CPU")
 	return out
 }
 
@@ -311,6 +340,9 @@ func (r *results) throughputChart() string {
 	for _, n := range r.Settings.EchoConns {
 		gs = append(gs, r.groupOf(fmt.Sprintf("%d connections", n), fmt.Sprintf("echo%d_per_s", n), 1))
 	}
+	if s := r.Settings; s.ServerQuota > 0 {
+		gs = append(gs, r.groupOf(fmt.Sprintf("%d connections, server held to %g CPU", s.LimitConns, s.ServerQuota), fmt.Sprintf("limited%d_per_s", s.LimitConns), 1))
+	}
 	return svgChart(fmt.Sprintf("Echo round trips per second, %d-byte messages (higher is better)", r.Settings.Size), "%.0f", gs)
 }
 
@@ -318,6 +350,9 @@ func (r *results) latencyChart() string {
 	var gs []group
 	for _, n := range r.Settings.EchoConns {
 		gs = append(gs, r.groupOf(fmt.Sprintf("echo, %d connections", n), fmt.Sprintf("echo%d_p99_us", n), 1e-3))
+	}
+	if s := r.Settings; s.ServerQuota > 0 {
+		gs = append(gs, r.groupOf(fmt.Sprintf("echo, %d connections, server held to %g CPU", s.LimitConns, s.ServerQuota), fmt.Sprintf("limited%d_p99_us", s.LimitConns), 1e-3))
 	}
 	gs = append(gs, r.groupOf(fmt.Sprintf("rate, %d connections × %g/s", r.Settings.RateConns, r.Settings.Rate), "rate_p99_us", 1e-3))
 	return svgChart("p99 latency, ms (lower is better)", "%.2f", gs)
