@@ -346,7 +346,13 @@ func TestS4b_WriteControlZeroDeadlineWaitsForLock(t *testing.T) {
 	run := func(t *testing.T, write func([]byte) error, control func() error, rc *rawConn) {
 		werr := make(chan error, 1)
 		go func() { werr <- write(make([]byte, 16<<20)) }() // fills the socket buffers and blocks
-		time.Sleep(100 * time.Millisecond)
+		// Once the message's first bytes arrive, the writer is inside its
+		// write and holds the connection. Peek leaves them for rc.read.
+		rc.SetReadDeadline(time.Now().Add(testTimeout))
+		if _, err := rc.br.Peek(1); err != nil {
+			t.Fatalf("the large write sent nothing: %v", err)
+		}
+		rc.SetReadDeadline(time.Time{})
 		cerr := make(chan error, 1)
 		go func() { cerr <- control() }()
 		select {
