@@ -1,7 +1,7 @@
 // Command idleserver is the server of compat's idle-memory test: a compat
 // echo server in one of three styles, which reports its memory on request.
 //
-//	idleserver -addr 127.0.0.1:0,127.0.0.2:0 -mode blocking|handler|evented
+//	idleserver -addr 127.0.0.1:0,127.0.0.2:0 -mode blocking|handler|evented|hijack
 //
 // It prints "listening on ADDR" for each address, then answers each
 // "meminfo" line on standard input, after a GC, with
@@ -12,7 +12,11 @@
 // a goroutine blocked in ReadMessage, as gorilla/websocket servers are
 // usually written (in handler mode, in the HTTP handler's own goroutine,
 // as gorilla's echo example does); in evented mode the connection is handed to
-// ServeEvents and has none.
+// ServeEvents and has none. hijack mode uses no WebSocket library at all:
+// the handler answers the handshake itself on the hijacked connection and
+// blocks in its Read, which is the least any library reading in the HTTP
+// handler's goroutine can cost (net/http's goroutine, its request and
+// connection state, the net.Conn).
 package main
 
 import (
@@ -31,13 +35,14 @@ import (
 	"sync/atomic"
 
 	websocket "github.com/lullws/lull/compat"
+	"github.com/lullws/lull/upgrade"
 )
 
 var conns atomic.Int64
 
 func main() {
 	addrs := flag.String("addr", "127.0.0.1:0", "comma-separated listen addresses")
-	mode := flag.String("mode", "blocking", "blocking (a goroutine per connection in ReadMessage), handler (the same, reading in the HTTP handler's goroutine) or evented (ServeEvents)")
+	mode := flag.String("mode", "blocking", "blocking (a goroutine per connection in ReadMessage), handler (the same, reading in the HTTP handler's goroutine), evented (ServeEvents) or hijack (no library: the handler blocks in the hijacked connection's Read)")
 	flag.Parse()
 
 	u := &websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
@@ -92,6 +97,28 @@ func main() {
 			if _, err := u.UpgradeEvented(w, r, nil, events); err == nil {
 				conns.Add(1)
 			}
+		}
+	case "hijack":
+		handler = func(w http.ResponseWriter, r *http.Request) {
+			nc, brw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer nc.Close()
+			// As compat's Upgrade does: net/http's hijacked buffers go.
+			*brw.Reader = bufio.Reader{}
+			*brw.Writer = bufio.Writer{}
+			var accept [28]byte
+			upgrade.ComputeAccept(&accept, []byte(r.Header.Get("Sec-Websocket-Key")))
+			head := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+				string(accept[:]) + "\r\n\r\n"
+			if _, err := nc.Write([]byte(head)); err != nil {
+				return
+			}
+			conns.Add(1)
+			defer conns.Add(-1)
+			var b [1]byte
+			nc.Read(b[:]) // until the peer sends something or goes
 		}
 	default:
 		log.Fatalf("unknown -mode %q", *mode)
