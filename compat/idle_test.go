@@ -35,7 +35,8 @@ import (
 //
 // n is 15,000 by default (the server then holds 15,000 descriptors and this
 // process as many, under the 20,000 per-process limit), 2,000 with -short,
-// or LULL_IDLE_CONNS. LULL_IDLE_HEAPPROFILE=FILE has the server write heap
+// or LULL_IDLE_CONNS; below 15,000 the bounds allow for the server's fixed
+// growth spread over fewer connections. LULL_IDLE_HEAPPROFILE=FILE has the server write heap
 // profiles (FILE.MODE) with the connections open.
 func TestIdleMemory(t *testing.T) {
 	n := 15000
@@ -165,8 +166,17 @@ func TestIdleMemory(t *testing.T) {
 				t.Errorf("handler: %.3f KiB of resident memory per idle connection, %.3f more than net/http's own %.3f (hijack); want at most %.2f more",
 					rssPer, rssPer-floor, floor, handlerOverHijack)
 			}
-			if rssPer > tc.bound {
-				t.Errorf("%s: %.3f KiB of resident memory per idle connection, want at most %.2f", tc.mode, rssPer, tc.bound)
+			bound := tc.bound
+			if n < 15000 {
+				// Fewer connections share the server's fixed growth (the
+				// runtime's tables, arenas and GC metadata, a few hundred
+				// KiB to 1.5 MiB) among them: at -short's 2,000 it adds up
+				// to 0.4-0.75 KiB per connection. The bounds hold
+				// at 15,000.
+				bound += 1500.0 / float64(n)
+			}
+			if rssPer > bound {
+				t.Errorf("%s: %.3f KiB of resident memory per idle connection, want at most %.2f", tc.mode, rssPer, bound)
 			}
 			if tc.mode == "evented" && after.goroutines > before.goroutines+2 {
 				t.Errorf("evented: server goroutines grew from %d to %d with %d connections", before.goroutines, after.goroutines, n)
