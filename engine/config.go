@@ -188,6 +188,14 @@ var (
 	// binary.
 	ErrBadOpcode = errors.New("engine: WriteMessage needs frame.OpText or frame.OpBinary")
 
+	// ErrFragmentOpen: a message begun with WriteFragment has not ended;
+	// no other message may start until its last fragment is sent.
+	ErrFragmentOpen = errors.New("engine: a message is being sent in fragments: end it (WriteFragment with fin) before sending another")
+
+	// ErrNoFragmentOpen: WriteFragment was given frame.OpContinuation
+	// with no fragmented message begun.
+	ErrNoFragmentOpen = errors.New("engine: continuation fragment without a message begun by WriteFragment with frame.OpText or frame.OpBinary")
+
 	// ErrReadTimeout, ErrWriteTimeout, ErrHandshakeTimeout: the timeouts of
 	// Config, as reported to OnClose.
 	ErrReadTimeout      = errors.New("engine: read idle timeout")

@@ -37,11 +37,13 @@ const (
 	wCanWrite   uint8 = 1 << iota // the opening handshake is done
 	wCloseSent                    // a close frame was sent (or writing failed): no more frames
 	wCloseAfter                   // server: shut TCP down once the queue drains
+	wFragment                     // a message sent with WriteFragment has begun and not ended
 )
 
 // Conn is one WebSocket connection served (or dialled) by an Engine.
 //
-// Its write methods (WriteMessage, WritePrepared, Ping, Pong, Close) and
+// Its write methods (WriteMessage, WriteFragment, WritePrepared, Ping,
+// Pong, Close) and
 // Buffered, RemoteAddr and LocalAddr are safe to call from any goroutine,
 // concurrently with each other and with the handlers. The rest of its
 // state belongs to its loop. A Conn must not be copied.

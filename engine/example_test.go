@@ -99,3 +99,40 @@ func Example_client() {
 	// [1 2 3]
 	// engine: close sent: 1000 (normal closure): done
 }
+
+// A large message sent in pieces as it is produced: the server streams
+// rows as fragments of one text message, and the client, like any
+// WebSocket peer, receives them as one message.
+func ExampleConn_WriteFragment() {
+	srv, _ := engine.New(engine.Config{
+		Upgrade: upgrade.Server{CheckOrigin: func(*upgrade.Request) bool { return true }},
+		OnOpen: func(c *engine.Conn) {
+			rows := []string{`[{"id":1}`, `,{"id":2}`, `,{"id":3}]`}
+			for i, row := range rows {
+				op := frame.OpContinuation
+				if i == 0 {
+					op = frame.OpText
+				}
+				if err := c.WriteFragment(op, []byte(row), i == len(rows)-1); err != nil {
+					c.Abort() // the message cannot be finished
+					return
+				}
+			}
+		},
+	})
+	addr, _ := srv.Listen("tcp", "127.0.0.1:0")
+	defer srv.Close()
+
+	got := make(chan string, 1)
+	cli, _ := engine.New(engine.Config{
+		OnMessage: func(c *engine.Conn, op frame.Opcode, data []byte) { got <- string(data) },
+	})
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := cli.Dial(ctx, "ws://"+addr.String()+"/", nil); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(<-got)
+	// Output: [{"id":1},{"id":2},{"id":3}]
+}

@@ -23,6 +23,8 @@ import (
 // connection stays open: drop the message, retry later, or Close.
 //
 // Text must be valid UTF-8; the engine does not check what it sends.
+// While a message sent with WriteFragment is unfinished, WriteMessage
+// fails with ErrFragmentOpen.
 func (c *Conn) WriteMessage(op frame.Opcode, data []byte) error {
 	if op != frame.OpText && op != frame.OpBinary {
 		return ErrBadOpcode
@@ -31,6 +33,33 @@ func (c *Conn) WriteMessage(op frame.Opcode, data []byte) error {
 		return c.writeCompressed(op, data, d)
 	}
 	return c.writeFrame(op, data, false, nil)
+}
+
+// WriteFragment sends data as one frame of a message sent in pieces, for a
+// message too large to hold at once or produced as it goes. The first
+// fragment names the message's type (frame.OpText or frame.OpBinary), the
+// later ones pass frame.OpContinuation, and the last has fin set; a
+// fragment may be empty. Pings, pongs and Close may be sent between
+// fragments, as RFC 6455 allows, but no other message: until the last
+// fragment, WriteMessage, WritePrepared and a new first fragment fail with
+// ErrFragmentOpen. A continuation with no message begun fails with
+// ErrNoFragmentOpen, and any other opcode with ErrBadOpcode.
+//
+// Fragments are sent uncompressed even when the connection negotiated
+// permessage-deflate (RFC 7692 lets any message go uncompressed). A text
+// message's fragments may split a UTF-8 sequence; the whole message must
+// be valid UTF-8. Other errors, and the ownership of data, are as for
+// WriteMessage; after ErrWriteQueueFull nothing was sent and the same
+// fragment may be tried again.
+//
+// WriteFragment is safe from any goroutine, but one message's fragments
+// must come from one goroutine at a time, in order: the engine keeps only
+// whether a fragmented message is open, not who opened it.
+func (c *Conn) WriteFragment(op frame.Opcode, data []byte, fin bool) error {
+	if op != frame.OpText && op != frame.OpBinary && op != frame.OpContinuation {
+		return ErrBadOpcode
+	}
+	return c.writeFrameFull(op, 0, data, fin, false, nil)
 }
 
 // Ping sends a ping with the given payload (at most 125 bytes).
@@ -106,17 +135,17 @@ func (c *Conn) sendClose(code frame.CloseCode, reason string) {
 // close frame, is recorded as the connection's close reason in the same
 // critical section as the frame is sent, so that it precedes the answer.
 func (c *Conn) writeFrame(op frame.Opcode, payload []byte, force bool, closeErr error) error {
-	return c.writeFrameFull(op, 0, payload, force, closeErr)
+	return c.writeFrameFull(op, 0, payload, true, force, closeErr)
 }
 
 // writeFrameRsv writes a final data frame with reserved bits rsv (a
 // compressed message's RSV1).
 func (c *Conn) writeFrameRsv(op frame.Opcode, rsv uint8, payload []byte) error {
-	return c.writeFrameFull(op, rsv, payload, false, nil)
+	return c.writeFrameFull(op, rsv, payload, true, false, nil)
 }
 
-func (c *Conn) writeFrameFull(op frame.Opcode, rsv uint8, payload []byte, force bool, closeErr error) error {
-	h := frame.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
+func (c *Conn) writeFrameFull(op frame.Opcode, rsv uint8, payload []byte, fin, force bool, closeErr error) error {
+	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
 	var hdr [frame.MaxHeaderSize]byte
 	client := c.client()
 	if client {
@@ -130,6 +159,10 @@ func (c *Conn) writeFrameFull(op frame.Opcode, rsv uint8, payload []byte, force 
 		c.mu.Unlock()
 		return err
 	}
+	if err := c.inSequence(op); err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	if closeErr != nil && c.closeErr == nil {
 		c.closeErr = closeErr
 	}
@@ -140,7 +173,7 @@ func (c *Conn) writeFrameFull(op frame.Opcode, rsv uint8, payload []byte, force 
 			st.queueFull.Add(1)
 			return ErrWriteQueueFull
 		}
-		c.countOut(op, rsv)
+		c.countOut(op, rsv, fin)
 		c.out.B = append(c.out.B, hdr[:hn]...)
 		start := len(c.out.B)
 		c.out.B = append(c.out.B, payload...)
@@ -150,7 +183,7 @@ func (c *Conn) writeFrameFull(op frame.Opcode, rsv uint8, payload []byte, force 
 		c.mu.Unlock()
 		return nil
 	}
-	c.countOut(op, rsv)
+	c.countOut(op, rsv, fin)
 
 	var err error
 	if client {
@@ -179,10 +212,32 @@ func (c *Conn) canSend() error {
 	return nil
 }
 
-func (c *Conn) countOut(op frame.Opcode, rsv uint8) {
-	if op == frame.OpClose {
+// inSequence reports whether a frame of type op may be sent now, given
+// the fragmented message (WriteFragment) that may be open. c.mu is held.
+func (c *Conn) inSequence(op frame.Opcode) error {
+	switch open := c.wflags&wFragment != 0; {
+	case op.IsControl():
+		return nil
+	case op == frame.OpContinuation && !open:
+		return ErrNoFragmentOpen
+	case op != frame.OpContinuation && open:
+		return ErrFragmentOpen
+	}
+	return nil
+}
+
+// countOut records a frame that is being sent (or queued): the close frame
+// that ends writing, a message's end, and whether a fragmented message is
+// open. c.mu is held.
+func (c *Conn) countOut(op frame.Opcode, rsv uint8, fin bool) {
+	switch {
+	case op == frame.OpClose:
 		c.wflags |= wCloseSent
-	} else if !op.IsControl() {
+	case op.IsControl():
+	case !fin:
+		c.wflags |= wFragment
+	default:
+		c.wflags &^= wFragment
 		c.loop.stats.msgsOut.Add(1)
 		if rsv&frame.Rsv1 != 0 {
 			c.loop.stats.compressedOut.Add(1)
@@ -321,16 +376,19 @@ func (c *Conn) writeWire(op frame.Opcode, rsv uint8, wire []byte) error {
 	if err := c.canSend(); err != nil {
 		return err
 	}
+	if err := c.inSequence(op); err != nil {
+		return err
+	}
 	if c.out != nil {
 		if len(c.out.B)-c.outOff >= c.loop.eng.queueLimit {
 			c.loop.stats.queueFull.Add(1)
 			return ErrWriteQueueFull
 		}
-		c.countOut(op, rsv)
+		c.countOut(op, rsv, true)
 		c.out.B = append(c.out.B, wire...)
 		return nil
 	}
-	c.countOut(op, rsv)
+	c.countOut(op, rsv, true)
 	return c.send(wire, nil)
 }
 
