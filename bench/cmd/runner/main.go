@@ -58,20 +58,27 @@ import (
 )
 
 // allTargets are the servers the runner knows, in the order of the tables.
-var allTargets = []string{"lull", "compat", "gorilla", "gobwas", "gws", "nbio", "coder"}
+var allTargets = []string{"lull", "compat", "gorilla", "gobwas", "gws", "nbio", "coder", "compatgo", "gorillago", "nethttp"}
 
 // lullTargets are lull's own; the goals compare them with the peers.
-var lullTargets = map[string]bool{"lull": true, "compat": true}
+var lullTargets = map[string]bool{"lull": true, "compat": true, "compatgo": true}
+
+// idleOnly are the targets measured for idle memory only: the same
+// libraries in another shape, and net/http's own floor.
+var idleOnly = map[string]bool{"compatgo": true, "gorillago": true, "nethttp": true}
 
 // describe says what each target is.
 var describe = map[string]string{
-	"lull":    "lull's engine (examples/echo): event loops, no goroutine or buffer per idle connection",
-	"compat":  "lull's gorilla-compatible package (servers/compat: gorilla's echo with the import changed)",
-	"gorilla": "gorilla/websocket v1.5.3, goroutine per connection (its examples/echo)",
-	"gobwas":  "gobwas/ws v1.5.0, zero-copy Upgrade and a wsutil read loop per connection",
-	"gws":     "lxzan/gws v1.8.9, gws.NewServer with an OnMessage echo",
-	"nbio":    "lesismal/nbio v1.6.9, nbhttp IOModNonBlocking, payloads released after OnMessage",
-	"coder":   "coder/websocket v1.8.15, Accept then Read/Write in the handler",
+	"lull":      "lull's engine (examples/echo): event loops, no goroutine or buffer per idle connection",
+	"compat":    "lull's gorilla-compatible package (servers/compat: gorilla's echo with the import changed)",
+	"gorilla":   "gorilla/websocket v1.5.3, goroutine per connection (its examples/echo)",
+	"gobwas":    "gobwas/ws v1.5.0, zero-copy Upgrade and a wsutil read loop per connection",
+	"gws":       "lxzan/gws v1.8.9, gws.NewServer with an OnMessage echo",
+	"nbio":      "lesismal/nbio v1.6.9, nbhttp IOModNonBlocking, payloads released after OnMessage",
+	"coder":     "coder/websocket v1.8.15, Accept then Read/Write in the handler",
+	"compatgo":  "idle memory only: servers/gorillago with the import changed to lull's compat",
+	"gorillago": "idle memory only: gorilla/websocket v1.5.3 in the shape of its chat example (the handler starts a goroutine per connection to read, and returns)",
+	"nethttp":   "idle memory only: no WebSocket library; net/http's handler hijacks, answers the handshake and blocks in Read (the floor of any library read from the handler's goroutine)",
 }
 
 // settings are one run's sizes and times.
@@ -703,6 +710,10 @@ wait:
 		m["idle_goroutines_per_conn"] = float64(after.Goroutines-before.Goroutines) / n
 		fmt.Printf("   idle %d: %.2f KiB RSS/conn (heap %.2f, stack %.2f), %.2f goroutines/conn\n",
 			s.IdleConns, m["idle_rss_kib"], m["idle_heap_kib"], m["idle_stack_kib"], m["idle_goroutines_per_conn"])
+	}
+
+	if idleOnly[target] {
+		return m, problems
 	}
 
 	// Echo, then rate.

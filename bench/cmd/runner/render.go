@@ -135,6 +135,9 @@ func (r *results) markdown() string {
 		p("| target | round trips/s | p50 ms | p99 ms | p99.9 ms | server µs CPU per round trip | CPU %% server / load generator |")
 		p("|---|---|---|---|---|---|---|")
 		for _, t := range r.Targets {
+			if idleOnly[t] {
+				continue
+			}
 			p("| %s | %s | %s | %s | %s | %s | %s / %s |", t, r.cell(t, k+"_per_s", f0, true), r.cell(t, k+"_p50_us", ms, false),
 				r.cell(t, k+"_p99_us", ms, true), r.cell(t, k+"_p999_us", ms, false), r.cell(t, k+"_server_cpu_us", f1, true),
 				r.cell(t, k+"_server_cpu_pct", f0, false), r.cell(t, k+"_loadgen_cpu_pct", f0, false))
@@ -166,6 +169,9 @@ func (r *results) markdown() string {
 	p("| target | messages/s received | p50 ms | p99 ms | p99.9 ms |")
 	p("|---|---|---|---|---|")
 	for _, t := range r.Targets {
+		if idleOnly[t] {
+			continue
+		}
 		p("| %s | %s | %s | %s | %s |", t, r.cell(t, "rate_per_s", f0, false), r.cell(t, "rate_p50_us", ms, false),
 			r.cell(t, "rate_p99_us", ms, true), r.cell(t, "rate_p999_us", ms, false))
 	}
@@ -263,7 +269,14 @@ func (r *results) goals() []string {
 	}
 	ratioGoal("lull engine idle RSS per connection vs nbio", "lull", "nbio", "idle_rss_kib", 0.6)
 	ratioGoal("lull engine idle RSS per connection vs gorilla", "lull", "gorilla", "idle_rss_kib", 0.1)
-	ratioGoal("lull compat idle RSS per connection vs gorilla", "compat", "gorilla", "idle_rss_kib", 0.35)
+	ratioGoal("lull compat idle RSS per connection vs gorilla, both read in net/http's handler goroutine (gorilla's echo example)", "compat", "gorilla", "idle_rss_kib", 0.35)
+	if floor, ok := med("nethttp", "idle_rss_kib"); ok {
+		if g, ok := med("gorilla", "idle_rss_kib"); ok && g > 0 {
+			c, _ := med("compat", "idle_rss_kib")
+			out = append(out, fmt.Sprintf("in that shape net/http alone, with no WebSocket library (nethttp), keeps %.2f KiB per connection, ×%.3f of gorilla: no library read from the handler's goroutine can reach ×0.35; compat costs %.2f KiB above that floor", floor, floor/g, c-floor))
+		}
+	}
+	ratioGoal("lull compat idle RSS per connection vs gorilla, both with a goroutine of their own per connection (gorilla's chat example)", "compatgo", "gorillago", "idle_rss_kib", 0.35)
 	if len(r.Settings.EchoConns) == 0 {
 		return out
 	}
