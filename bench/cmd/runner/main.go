@@ -2,7 +2,7 @@
 // with cmd/loadgen, and writes bench/RESULTS.md, bench/results.json and the
 // charts bench/charts/{memory,throughput,latency}.svg.
 //
-//	cd bench && go run ./cmd/runner                # the full run, about 20 minutes
+//	cd bench && go run ./cmd/runner                # the full run, about 35 minutes
 //	cd bench && go run ./cmd/runner -smoke         # a reduced run, about a minute (CI)
 //	cd bench && go run ./cmd/runner -render results.json   # re-render, no measuring
 //
@@ -112,7 +112,7 @@ func main() {
 	smoke := flag.Bool("smoke", false, "a reduced run of about a minute (for CI): one round, fewer connections, 1 s windows; writes to a temporary directory unless -out is set")
 	render := flag.String("render", "", "re-render RESULTS.md and the charts from this results.json, measuring nothing")
 	out := flag.String("out", "", "`directory` for RESULTS.md, results.json and charts/ (default: this directory, or a temporary one with -smoke)")
-	flag.IntVar(&s.Rounds, "rounds", 3, "rounds; each measures every target once")
+	flag.IntVar(&s.Rounds, "rounds", 5, "rounds; each measures every target once (five keep a noisy machine's swings out of the medians better than three)")
 	flag.IntVar(&s.IdleConns, "idle-conns", 15000, "idle connections for the memory measurement")
 	echoConns := flag.String("echo-conns", "100,1000", "connection counts for the echo measurements")
 	flag.IntVar(&s.Size, "size", 1024, "message size in bytes")
