@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -58,6 +59,17 @@ func Listen() []net.Listener {
 		Ready(ln.Addr().String())
 	}
 	return lns
+}
+
+// HTTP serves h with net/http on every -addr listener and exits the
+// program when one of them fails. Call after flag.Parse.
+func HTTP(h http.Handler) {
+	lns := Listen()
+	errc := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { errc <- http.Serve(ln, h) }()
+	}
+	log.Fatal(<-errc)
 }
 
 // Ready prints the line the runner waits for, and starts answering

@@ -8,7 +8,6 @@ package main
 
 import (
 	"flag"
-	"log"
 	"net/http"
 
 	"github.com/gorilla/websocket"
@@ -42,10 +41,5 @@ func main() {
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", echo)
-	lns := serve.Listen()
-	errc := make(chan error, len(lns))
-	for _, ln := range lns {
-		go func() { errc <- http.Serve(ln, mux) }()
-	}
-	log.Fatal(<-errc)
+	serve.HTTP(mux)
 }

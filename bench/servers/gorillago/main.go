@@ -10,7 +10,6 @@ package main
 
 import (
 	"flag"
-	"log"
 	"net/http"
 
 	"github.com/gorilla/websocket"
@@ -48,10 +47,5 @@ func main() {
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", serveWs)
-	lns := serve.Listen()
-	errc := make(chan error, len(lns))
-	for _, ln := range lns {
-		go func() { errc <- http.Serve(ln, mux) }()
-	}
-	log.Fatal(<-errc)
+	serve.HTTP(mux)
 }

@@ -15,7 +15,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"flag"
-	"log"
 	"net/http"
 
 	"github.com/lullws/lull/bench/internal/serve"
@@ -53,10 +52,5 @@ func main() {
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", hijack)
-	lns := serve.Listen()
-	errc := make(chan error, len(lns))
-	for _, ln := range lns {
-		go func() { errc <- http.Serve(ln, mux) }()
-	}
-	log.Fatal(<-errc)
+	serve.HTTP(mux)
 }
